@@ -69,7 +69,7 @@ void Write(Level level, absl::string_view msg, std::initializer_list<Field> fiel
   line["level"] = LevelName(level);
   line["msg"] = boost::json::string_view(msg.data(), msg.size());
   if (!t_request_id.empty()) line["request_id"] = t_request_id;
-  for (const Field& f : fields) line[boost::json::string_view(f.first.data(), f.first.size())] = f.second;
+  for (const Field& f : fields) line[boost::json::string_view(f.key.data(), f.key.size())] = f.value;
   State& s = GetState();
   absl::MutexLock lock(&s.mu);
   line["service"] = s.service;

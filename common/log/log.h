@@ -14,7 +14,21 @@ namespace bastion::log {
 
 enum class Level { kDebug, kInfo, kWarn, kError };
 
-using Field = std::pair<absl::string_view, boost::json::value>;
+// One key/value of a log line: strings, numbers and booleans.
+struct Field {
+  Field(absl::string_view k, const char* v) : key(k), value(v) {}
+  Field(absl::string_view k, absl::string_view v) : key(k), value(boost::json::string_view(v.data(), v.size())) {}
+  Field(absl::string_view k, const std::string& v) : key(k), value(boost::json::string_view(v.data(), v.size())) {}
+  Field(absl::string_view k, bool v) : key(k), value(v) {}
+  Field(absl::string_view k, int v) : key(k), value(v) {}
+  Field(absl::string_view k, long v) : key(k), value(v) {}
+  Field(absl::string_view k, long long v) : key(k), value(v) {}
+  Field(absl::string_view k, unsigned long v) : key(k), value(v) {}
+  Field(absl::string_view k, double v) : key(k), value(v) {}
+
+  absl::string_view key;
+  boost::json::value value;
+};
 
 // Names the process in every line; call once from main().
 void Init(std::string service, Level min_level = Level::kInfo);

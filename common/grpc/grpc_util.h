@@ -1,0 +1,66 @@
+// gRPC glue shared by the services: absl::Status <-> grpc::Status, request metadata, service
+// identities, and a runner that moves each unary call off gRPC's threads onto an executor and
+// counts it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/exec/executor.h"
+#include "common/metrics/registry.h"
+
+namespace bastion::grpcutil {
+
+grpc::Status ToGrpc(const absl::Status& s);
+absl::Status FromGrpc(const grpc::Status& s);
+
+// The value of metadata `key` (lower-case), if present.
+std::optional<std::string> Metadata(const grpc::ServerContextBase& ctx, const std::string& key);
+// The token of an `authorization: Bearer <token>` header, if present.
+std::optional<std::string> BearerToken(const grpc::ServerContextBase& ctx);
+
+inline constexpr char kServiceTokenHeader[] = "x-bastion-service-token";
+
+// Which Bastion services may call this one, by the SHA-256 of each one's secret token.
+// Configured from a file of `name token` lines (see docs/security.md).
+class ServiceIdentities {
+ public:
+  static absl::StatusOr<ServiceIdentities> FromFile(const std::string& path);
+  void Add(const std::string& name, const std::string& token);
+  // The calling service's name when its token matches, compared in constant time.
+  std::optional<std::string> Identify(const grpc::ServerContextBase& ctx) const;
+  bool empty() const { return by_hash_.empty(); }
+
+ private:
+  std::map<std::string, std::string> by_hash_;  // sha256 hex -> name
+};
+
+// Attaches a service's own identity and a deadline to an outgoing call.
+void PrepareClientContext(grpc::ClientContext& ctx, const std::string& service_token,
+                          absl::Duration timeout);
+
+// Runs unary handlers on an executor and records bastion_<service>_grpc_* metrics.
+class CallRunner {
+ public:
+  CallRunner(std::string service, Executor& executor, metrics::Registry& registry);
+
+  // `work` runs on the executor; its status finishes the call. Queue full -> RESOURCE_EXHAUSTED;
+  // an expired deadline -> DEADLINE_EXCEEDED without running the work.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const char* method,
+                                std::function<absl::Status()> work);
+
+ private:
+  void Record(const char* method, grpc::StatusCode code, absl::Duration elapsed);
+
+  Executor& executor_;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Histogram>& latency_;
+};
+
+}  // namespace bastion::grpcutil

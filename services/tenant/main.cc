@@ -1,0 +1,115 @@
+// The tenant service binary: wiring only.
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "common/config/config.h"
+#include "common/exec/executor.h"
+#include "common/grpc/grpc_util.h"
+#include "common/log/log.h"
+#include "common/metrics/process_metrics.h"
+#include "common/metrics/registry.h"
+#include "common/pg/migrate.h"
+#include "common/pg/pool.h"
+#include "common/service/service_runner.h"
+#include "services/tenant/pg_tenant_store.h"
+#include "services/tenant/tenant_grpc.h"
+#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/tenant_service.h"
+
+ABSL_FLAG(std::string, grpc_address, "127.0.0.1:7001", "gRPC listen address");
+ABSL_FLAG(std::string, admin_address, "127.0.0.1:9101", "admin HTTP (/metrics, /healthz, /readyz)");
+ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL (env BASTION_DATABASE_URL)");
+ABSL_FLAG(int, db_pool_size, 8, "PostgreSQL connections");
+ABSL_FLAG(int, workers, 8, "threads running RPCs (database waits happen here)");
+ABSL_FLAG(std::string, operator_token_file, "", "file holding the operator token");
+ABSL_FLAG(std::string, operator_token, "", "operator token; prefer the env BASTION_OPERATOR_TOKEN or a file");
+ABSL_FLAG(std::string, service_identities_file, "",
+          "file of `<service> <token>` lines: the services allowed to call Authenticate/CheckAccess");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
+
+namespace bastion::tenant {
+namespace {
+
+int Run() {
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) level = log::Level::kInfo;
+  log::Init("tenant", level);
+
+  std::string operator_token = absl::GetFlag(FLAGS_operator_token);
+  if (!absl::GetFlag(FLAGS_operator_token_file).empty()) {
+    auto t = config::ReadSecretFile(absl::GetFlag(FLAGS_operator_token_file));
+    if (!t.ok()) {
+      log::Error("cannot read the operator token", {{"error", t.status().message()}});
+      return 1;
+    }
+    operator_token = *t;
+  }
+  if (operator_token.empty()) log::Warn("no operator token configured: only tenant admins can call");
+
+  grpcutil::ServiceIdentities services;
+  if (!absl::GetFlag(FLAGS_service_identities_file).empty()) {
+    auto ids = grpcutil::ServiceIdentities::FromFile(absl::GetFlag(FLAGS_service_identities_file));
+    if (!ids.ok()) {
+      log::Error("cannot read service identities", {{"error", ids.status().message()}});
+      return 1;
+    }
+    services = *std::move(ids);
+  }
+
+  pg::PoolOptions pool_options;
+  pool_options.url = absl::GetFlag(FLAGS_database_url);
+  pool_options.max_connections = absl::GetFlag(FLAGS_db_pool_size);
+  if (pool_options.url.empty()) {
+    log::Error("--database_url (or BASTION_DATABASE_URL) is required");
+    return 2;
+  }
+  pg::Pool pool(pool_options);
+  if (absl::Status s = pg::Migrate(pool, "tenant", migrations::tenant_migrations()); !s.ok()) {
+    log::Error("migrations failed", {{"error", s.message()}});
+    return 1;
+  }
+
+  metrics::Registry registry;
+  metrics::RegisterProcessMetrics(registry);
+  Executor executor(absl::GetFlag(FLAGS_workers), 1000);
+  grpcutil::CallRunner runner("tenant", executor, registry);
+  PgTenantStore store(pool);
+  TenantService service(store, RealClock::Get());
+  TenantGrpc grpc_service(service, runner, operator_token, std::move(services));
+
+  ServiceRunner server({"tenant", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
+                       registry);
+  server.AddService(&grpc_service);
+  server.AddReadinessCheck("database", [&pool] {
+    return pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
+  });
+  if (absl::Status s = server.Start(); !s.ok()) {
+    log::Error("cannot start", {{"error", s.message()}});
+    return 1;
+  }
+
+  // Last-used times of client tokens go to the database in batches, not per call.
+  std::atomic<bool> stop{false};
+  std::thread flusher([&] {
+    while (!stop) {
+      for (int i = 0; i < 50 && !stop; ++i) absl::SleepFor(absl::Milliseconds(200));
+      if (absl::Status s = service.FlushLastUsed(); !s.ok()) {
+        log::Warn("could not record token last-used times", {{"error", s.message()}});
+      }
+    }
+  });
+  server.Wait();
+  stop = true;
+  flusher.join();
+  executor.Shutdown();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace bastion::tenant
+
+int main(int argc, char** argv) {
+  bastion::config::Parse(argc, argv, "bastion tenant service");
+  return bastion::tenant::Run();
+}

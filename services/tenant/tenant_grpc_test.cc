@@ -1,0 +1,175 @@
+// Drives the tenant service through a real gRPC channel, on a real Postgres.
+#include "services/tenant/tenant_grpc.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/pg/migrate.h"
+#include "common/pg/testing/test_database.h"
+#include "gtest/gtest.h"
+#include "services/tenant/pg_tenant_store.h"
+#include "services/tenant/tenant_migrations.h"
+
+namespace bastion::tenant {
+namespace {
+
+constexpr char kOperatorToken[] = "op-secret-token";
+constexpr char kEdgeToken[] = "edge-service-token";
+
+class TenantGrpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = pg::CreateTestDatabase();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
+    pg::PoolOptions o;
+    o.url = db_->url();
+    pool_ = std::make_unique<pg::Pool>(o);
+    ASSERT_TRUE(pg::Migrate(*pool_, "tenant", migrations::tenant_migrations()).ok());
+    store_ = std::make_unique<PgTenantStore>(*pool_);
+    logic_ = std::make_unique<TenantService>(*store_, RealClock::Get());
+    executor_ = std::make_unique<Executor>(4, 100);
+    runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *executor_, registry_);
+    grpcutil::ServiceIdentities ids;
+    ids.Add("edge", kEdgeToken);
+    service_ = std::make_unique<TenantGrpc>(*logic_, *runner_, kOperatorToken, ids);
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    ASSERT_NE(port, 0);
+    stub_ = pb::TenantService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    server_->Shutdown();
+    executor_->Shutdown();
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!bearer.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+
+  std::unique_ptr<grpc::ClientContext> AsEdge() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    grpcutil::PrepareClientContext(*ctx, kEdgeToken, absl::Seconds(10));
+    return ctx;
+  }
+
+  // Creates a tenant with an admin; returns the admin's client token.
+  std::string TenantWithAdmin(const std::string& slug) {
+    pb::CreateTenantRequest ct;
+    ct.set_slug(slug);
+    pb::Tenant t;
+    EXPECT_TRUE(stub_->CreateTenant(As(kOperatorToken).get(), ct, &t).ok());
+    pb::CreateUserRequest cu;
+    cu.set_tenant(slug);
+    cu.set_email("admin@" + slug + ".com");
+    cu.set_role(pb::ROLE_ADMIN);
+    pb::User u;
+    EXPECT_TRUE(stub_->CreateUser(As(kOperatorToken).get(), cu, &u).ok());
+    pb::IssueClientTokenRequest it;
+    it.set_tenant(slug);
+    it.set_user(u.email());
+    pb::IssueClientTokenResponse tok;
+    EXPECT_TRUE(stub_->IssueClientToken(As(kOperatorToken).get(), it, &tok).ok());
+    return tok.secret();
+  }
+
+  std::unique_ptr<pg::TestDatabase> db_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<PgTenantStore> store_;
+  std::unique_ptr<TenantService> logic_;
+  metrics::Registry registry_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<grpcutil::CallRunner> runner_;
+  std::unique_ptr<TenantGrpc> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<pb::TenantService::Stub> stub_;
+};
+
+TEST_F(TenantGrpcTest, AdminRpcsNeedABearerToken) {
+  pb::CreateTenantRequest req;
+  req.set_slug("acme");
+  pb::Tenant t;
+  EXPECT_EQ(stub_->CreateTenant(As("").get(), req, &t).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->CreateTenant(As("bst_bogus").get(), req, &t).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(stub_->CreateTenant(As(kOperatorToken).get(), req, &t).ok());
+  EXPECT_EQ(t.slug(), "acme");
+  EXPECT_FALSE(t.ai_access_active());
+}
+
+TEST_F(TenantGrpcTest, TheEdgeSeesTheActivationMessageUntilAnAdminActivates) {
+  std::string admin = TenantWithAdmin("acme");
+  pb::TenantRef ref;
+  ref.set_tenant("acme");
+  pb::CheckAccessResponse check;
+  ASSERT_TRUE(stub_->CheckAccess(AsEdge().get(), ref, &check).ok());
+  EXPECT_FALSE(check.allowed());
+  EXPECT_EQ(check.message(),
+            "Activation required. AI access management must be enabled for your tenant before you "
+            "can use it.");
+  pb::Tenant t;
+  ASSERT_TRUE(stub_->ActivateAiAccess(As(admin).get(), ref, &t).ok());
+  ASSERT_TRUE(stub_->CheckAccess(AsEdge().get(), ref, &check).ok());
+  EXPECT_TRUE(check.allowed());
+}
+
+TEST_F(TenantGrpcTest, OnlyAKnownServiceIdentityMayAuthenticateTokens) {
+  std::string admin = TenantWithAdmin("acme");
+  pb::AuthenticateRequest req;
+  req.set_token(admin);
+  pb::Identity id;
+  EXPECT_EQ(stub_->Authenticate(As(admin).get(), req, &id).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto forged = std::make_unique<grpc::ClientContext>();
+  grpcutil::PrepareClientContext(*forged, "not-the-edge-token", absl::Seconds(5));
+  EXPECT_EQ(stub_->Authenticate(forged.get(), req, &id).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(stub_->Authenticate(AsEdge().get(), req, &id).ok());
+  EXPECT_EQ(id.email(), "admin@acme.com");
+  EXPECT_EQ(id.tenant_slug(), "acme");
+}
+
+TEST_F(TenantGrpcTest, ATenantAdminGetsNothingOfAnotherTenant) {
+  std::string acme_admin = TenantWithAdmin("acme");
+  TenantWithAdmin("globex");
+  pb::GetTenantRequest get;
+  get.set_tenant("globex");
+  pb::Tenant t;
+  grpc::Status other = stub_->GetTenant(As(acme_admin).get(), get, &t);
+  get.set_tenant("no-such-tenant");
+  grpc::Status missing = stub_->GetTenant(As(acme_admin).get(), get, &t);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  pb::ListUsersRequest lu;
+  lu.set_tenant("globex");
+  pb::ListUsersResponse users;
+  EXPECT_EQ(stub_->ListUsers(As(acme_admin).get(), lu, &users).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(users.users_size(), 0);
+}
+
+TEST_F(TenantGrpcTest, BadInputGetsInvalidArgumentWithAClearMessage) {
+  pb::CreateTenantRequest req;
+  pb::Tenant t;
+  grpc::Status s = stub_->CreateTenant(As(kOperatorToken).get(), req, &t);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "tenant slug must not be empty");
+
+  TenantWithAdmin("acme");
+  pb::IssueClientTokenRequest it;
+  it.set_tenant("acme");
+  it.set_user("admin@acme.com");
+  it.set_client_type(static_cast<pb::ClientType>(42));
+  pb::IssueClientTokenResponse tok;
+  s = stub_->IssueClientToken(As(kOperatorToken).get(), it, &tok);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(tok.secret().empty());
+}
+
+}  // namespace
+}  // namespace bastion::tenant
