@@ -26,16 +26,19 @@ CallerResolver::CallerResolver(std::string operator_token, grpcutil::ServiceIden
       ttl_(cache_ttl) {}
 
 absl::StatusOr<Caller> CallerResolver::Resolve(const grpc::ServerContextBase& ctx) {
-  if (auto service = services_.Identify(ctx); service.has_value()) {
+  return Resolve(grpcutil::Metadata(ctx, grpcutil::kServiceTokenHeader), grpcutil::BearerToken(ctx));
+}
+
+absl::StatusOr<Caller> CallerResolver::Resolve(const std::optional<std::string>& service_token,
+                                               const std::optional<std::string>& token) {
+  if (service_token.has_value()) {
+    auto service = services_.IdentifyToken(*service_token);
+    if (!service.has_value()) return absl::UnauthenticatedError("unknown service identity");
     Caller c;
     c.kind = Caller::Kind::kService;
     c.service = *service;
     return c;
   }
-  if (grpcutil::Metadata(ctx, grpcutil::kServiceTokenHeader).has_value()) {
-    return absl::UnauthenticatedError("unknown service identity");
-  }
-  auto token = grpcutil::BearerToken(ctx);
   if (!token.has_value()) return Caller{};
   if (!operator_token_.empty() && crypto::ConstantTimeEquals(*token, operator_token_)) {
     Caller c;

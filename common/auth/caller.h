@@ -51,6 +51,9 @@ class CallerResolver {
 
   // Blocking (may call the tenant service): call from an executor thread.
   absl::StatusOr<Caller> Resolve(const grpc::ServerContextBase& ctx);
+  // The same from the two credentials a request may carry.
+  absl::StatusOr<Caller> Resolve(const std::optional<std::string>& service_token,
+                                 const std::optional<std::string>& bearer_token);
 
  private:
   const std::string operator_token_;

@@ -67,7 +67,11 @@ void ServiceIdentities::Add(const std::string& name, const std::string& token) {
 std::optional<std::string> ServiceIdentities::Identify(const grpc::ServerContextBase& ctx) const {
   auto token = Metadata(ctx, kServiceTokenHeader);
   if (!token.has_value()) return std::nullopt;
-  const std::string hash = crypto::HexEncode(crypto::Sha256(*token));
+  return IdentifyToken(*token);
+}
+
+std::optional<std::string> ServiceIdentities::IdentifyToken(const std::string& token) const {
+  const std::string hash = crypto::HexEncode(crypto::Sha256(token));
   std::optional<std::string> found;
   // Visit every entry so timing does not depend on which one matches.
   for (const auto& [h, name] : by_hash_) {

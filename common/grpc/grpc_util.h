@@ -35,6 +35,7 @@ class ServiceIdentities {
   void Add(const std::string& name, const std::string& token);
   // The calling service's name when its token matches, compared in constant time.
   std::optional<std::string> Identify(const grpc::ServerContextBase& ctx) const;
+  std::optional<std::string> IdentifyToken(const std::string& token) const;
   bool empty() const { return by_hash_.empty(); }
 
  private:

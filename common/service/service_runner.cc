@@ -72,7 +72,7 @@ void ServiceRunner::RequestStop() { g_stop = true; }
 
 void ServiceRunner::Wait() {
   while (!g_stop.load()) absl::SleepFor(absl::Milliseconds(100));
-  log::Info("shutting down", {{"drain_seconds", absl::ToDoubleSeconds(options_.drain)}});
+  log::Info("shutting down", {{"drain_ms", static_cast<long>(absl::ToInt64Milliseconds(options_.drain))}});
   Shutdown();
 }
 
