@@ -1,0 +1,115 @@
+// Fakes of the edge's backends for logic tests: in-memory tenants, policy, credentials, tools
+// and audit, each recording what the edge asked of it.
+#pragma once
+
+#include <map>
+#include <set>
+
+#include "absl/synchronization/mutex.h"
+#include "services/edge/backends.h"
+
+namespace bastion::edge {
+
+class FakeDirectory : public TenantDirectory {
+ public:
+  void AddToken(const std::string& token, Identity id) { tokens_[token] = std::move(id); }
+  absl::StatusOr<Identity> Authenticate(const std::string& token) override {
+    ++authentications;
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return absl::UnauthenticatedError("unknown client token");
+    return it->second;
+  }
+  absl::StatusOr<TenantAccess> CheckAccess(const std::string& slug) override {
+    auto it = access_.find(slug);
+    if (it == access_.end()) return TenantAccess{true, "", 1};
+    return it->second;
+  }
+  void SetAccess(const std::string& slug, TenantAccess a) { access_[slug] = std::move(a); }
+  int authentications = 0;
+
+ private:
+  std::map<std::string, Identity> tokens_;
+  std::map<std::string, TenantAccess> access_;
+};
+
+class FakePolicy : public PolicyClient {
+ public:
+  void Allow(const std::string& user_id, const std::string& tool) { allowed_[user_id].insert(tool); }
+  absl::StatusOr<AllowedTools> ListAllowedTools(const Identity& who, const std::string& server) override {
+    if (server != "pagerduty") return absl::NotFoundError("no such server");
+    AllowedTools out;
+    for (const auto& t : allowed_[who.user_id]) out.names.push_back(t);
+    out.policy_version = 7;
+    return out;
+  }
+  absl::StatusOr<Decision> Authorize(const Identity& who, const std::string& server,
+                                     const std::string& tool) override {
+    if (allowed_[who.user_id].count(tool)) return Decision{true, "allowed", ""};
+    return Decision{false, "not_granted", "the tool is not in any toolset granted to you"};
+  }
+
+ private:
+  std::map<std::string, std::set<std::string>> allowed_;
+};
+
+class FakeCredentials : public CredentialClient {
+ public:
+  bool needs_oauth = false;
+  absl::StatusOr<UpstreamCredential> GetUpstreamCredential(const Identity& who, const std::string&) override {
+    if (needs_oauth) return absl::FailedPreconditionError("user has not connected PagerDuty");
+    return UpstreamCredential{"Token token=sim-key", "actor@example.com", "us", std::nullopt};
+  }
+  absl::StatusOr<AuthorizationNeeded> BeginUserAuthorization(const Identity&, const std::string&) override {
+    return AuthorizationNeeded{"https://identity.example/oauth/authorize?state=abc", "Connect PagerDuty first."};
+  }
+  absl::StatusOr<std::string> CompleteUserAuthorization(const std::string&, const std::string&) override {
+    return std::string("PagerDuty connected");
+  }
+};
+
+class FakeTools : public ToolRunner {
+ public:
+  FakeTools() {
+    for (const char* name : {"list_incidents", "get_incident", "create_incident", "list_services"}) {
+      defs_.push_back({{"name", name},
+                       {"description", "test tool"},
+                       {"inputSchema", {{"type", "object"}}}});
+    }
+  }
+  const std::vector<boost::json::object>& Definitions() const override { return defs_; }
+  bool Knows(const std::string& tool) const override {
+    for (const auto& d : defs_) {
+      if (d.at("name").as_string() == tool) return true;
+    }
+    return false;
+  }
+  ToolOutcome Run(const std::string& tool, const boost::json::object& args,
+                  const UpstreamCredential& credential) override {
+    ++runs;
+    last_authorization = credential.authorization;
+    if (args.contains("limit") && !args.at("limit").is_int64()) {
+      return ToolOutcome{ToolOutcome::Kind::kInvalidArguments, nullptr, "arguments.limit: expected integer", 0};
+    }
+    return ToolOutcome{ToolOutcome::Kind::kOk, boost::json::object{{"tool", tool}, {"incidents", boost::json::array{}}}, "", 200};
+  }
+  int runs = 0;
+  std::string last_authorization;
+
+ private:
+  std::vector<boost::json::object> defs_;
+};
+
+class FakeAudit : public AuditSink {
+ public:
+  bool full = false;
+  bool Record(AuditEvent e) override {
+    absl::MutexLock l(&mu);
+    events.push_back(std::move(e));
+    return true;
+  }
+  bool HasRoom() const override { return !full; }
+  absl::Mutex mu;
+  std::vector<AuditEvent> events;
+};
+
+}  // namespace bastion::edge
