@@ -1,0 +1,61 @@
+#include "services/edge/caches.h"
+
+#include "gtest/gtest.h"
+#include "services/edge/testing/fakes.h"
+
+namespace bastion::edge {
+namespace {
+
+class CountingPolicy : public FakePolicy {
+ public:
+  absl::StatusOr<AllowedTools> ListAllowedTools(const Identity& who, const std::string& server) override {
+    ++lists;
+    auto out = FakePolicy::ListAllowedTools(who, server);
+    if (out.ok()) out->policy_version = version;
+    return out;
+  }
+  int lists = 0;
+  int64_t version = 1;
+};
+
+TEST(Caches, IdentitiesAreServedFromMemoryUntilTheyExpire) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  FakeDirectory inner;
+  inner.AddToken("bst_a", Identity{"t", "acme", "u", "a@acme.com", {}, "personal", "k"});
+  CachingDirectory cache(inner, clock, stats, absl::Seconds(30));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(cache.Authenticate("bst_a").ok());
+  EXPECT_EQ(inner.authentications, 1);
+  EXPECT_FALSE(cache.Authenticate("bst_unknown").ok());
+  EXPECT_FALSE(cache.Authenticate("bst_unknown").ok());
+  EXPECT_EQ(inner.authentications, 2);  // a bad token is remembered briefly too
+  clock.Advance(absl::Seconds(31));
+  ASSERT_TRUE(cache.Authenticate("bst_a").ok());
+  EXPECT_EQ(inner.authentications, 3);
+}
+
+TEST(Caches, ANewPolicyVersionDropsCachedToolListsAtOnce) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  CountingPolicy inner;
+  inner.Allow("u", "list_incidents");
+  CachingPolicy cache(inner, clock, stats);
+  Identity who{"t", "acme", "u", "a@acme.com", {}, "personal", "k"};
+  ASSERT_TRUE(cache.ListAllowedTools(who, "pagerduty").ok());
+  ASSERT_TRUE(cache.ListAllowedTools(who, "pagerduty").ok());
+  EXPECT_EQ(inner.lists, 1);
+  inner.Allow("u", "get_incident");
+  inner.version = 2;
+  cache.Invalidate("t", 2);
+  auto fresh = cache.ListAllowedTools(who, "pagerduty");
+  EXPECT_EQ(inner.lists, 2);
+  EXPECT_EQ(fresh->names.size(), 2u);
+  cache.Invalidate("other-tenant", 9);
+  ASSERT_TRUE(cache.ListAllowedTools(who, "pagerduty").ok());
+  EXPECT_EQ(inner.lists, 2);
+}
+
+}  // namespace
+}  // namespace bastion::edge
