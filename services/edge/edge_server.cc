@@ -1,0 +1,184 @@
+#include "services/edge/edge_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto/crypto.h"
+#include "common/log/log.h"
+
+namespace bastion::edge {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string Decode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string HtmlEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+http::Response Page(int status, absl::string_view title, absl::string_view text) {
+  http::Response r;
+  r.status = status;
+  r.headers = {{"Content-Type", "text/html; charset=utf-8"},
+               {"Cache-Control", "no-store"},
+               {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"}};
+  r.body = absl::StrCat(
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>", HtmlEscape(title),
+      "</title><style>body{font-family:sans-serif;max-width:36em;margin:4em auto;}</style></head>"
+      "<body><h1>", HtmlEscape(title), "</h1><p>", HtmlEscape(text), "</p></body></html>");
+  return r;
+}
+
+void Busy(const std::shared_ptr<http::Responder>& responder) {
+  http::Response r = http::JsonResponse(
+      503, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"Bastion is busy; retry shortly"}})");
+  r.headers.emplace_back("Retry-After", "1");
+  responder->Respond(std::move(r));
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (absl::string_view part : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) {
+      out.emplace_back(Decode(part), "");
+    } else {
+      out.emplace_back(Decode(part.substr(0, eq)), Decode(part.substr(eq + 1)));
+    }
+  }
+  return out;
+}
+
+void StreamHub::Add(const std::string& tenant_id, std::shared_ptr<http::StreamWriter> writer) {
+  absl::MutexLock lock(&mu_);
+  streams_[tenant_id].push_back(std::move(writer));
+}
+
+void StreamHub::NotifyToolsChanged(const std::string& tenant_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(tenant_id);
+  if (it == streams_.end()) return;
+  auto& list = it->second;
+  for (auto w = list.begin(); w != list.end();) {
+    const std::string event = absl::StrCat(
+        "id: ", next_event_id_++, "\nevent: message\ndata: ",
+        R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})", "\n\n");
+    if ((*w)->closed() || !(*w)->Write(event)) {
+      w = list.erase(w);
+    } else {
+      ++w;
+    }
+  }
+}
+
+void StreamHub::KeepAlive() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [tenant, list] : streams_) {
+    for (auto w = list.begin(); w != list.end();) {
+      if ((*w)->closed() || !(*w)->Write(": keepalive\n\n")) {
+        w = list.erase(w);
+      } else {
+        ++w;
+      }
+    }
+  }
+}
+
+size_t StreamHub::open_streams() const {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [tenant, list] : streams_) n += list.size();
+  return n;
+}
+
+void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, CredentialClient& credentials,
+                        Executor& executor, StreamHub& hub) {
+  server.RoutePrefix("*", "/mcp/", [&endpoint, &executor, &hub](http::Request request,
+                                                               std::shared_ptr<http::Responder> responder) {
+    const bool queued = executor.TrySubmit([&endpoint, &hub, request = std::move(request), responder]() {
+      log::ScopedRequestId rid(std::string(request.Header("x-request-id").value_or(crypto::NewUuid())));
+      if (request.method != "GET") {
+        responder->Respond(endpoint.Handle(request));
+        return;
+      }
+      auto prepared = endpoint.PrepareStream(request);
+      if (auto* refusal = absl::get_if<http::Response>(&prepared)) {
+        responder->Respond(std::move(*refusal));
+        return;
+      }
+      const StreamGrant& grant = absl::get<StreamGrant>(prepared);
+      auto writer = responder->StartStream(
+          200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
+      if (writer == nullptr) return;
+      writer->Write(": stream open\n\n");
+      hub.Add(grant.identity.tenant_id, std::move(writer));
+    });
+    if (!queued) Busy(responder);
+  });
+
+  server.Route("GET", "/oauth/callback", [&credentials, &executor](http::Request request,
+                                                                   std::shared_ptr<http::Responder> responder) {
+    const bool queued = executor.TrySubmit([&credentials, request = std::move(request), responder]() {
+      std::string state, code, error;
+      for (auto& [k, v] : ParseQuery(request.query)) {
+        if (k == "state") state = v;
+        if (k == "code") code = v;
+        if (k == "error") error = v;
+      }
+      if (!error.empty()) {
+        responder->Respond(Page(400, "PagerDuty was not connected",
+                                absl::StrCat("PagerDuty answered: ", error,
+                                             ". Ask your AI client to try the tool again to get a new link.")));
+        return;
+      }
+      if (state.empty() || code.empty()) {
+        responder->Respond(Page(400, "PagerDuty was not connected",
+                                "This page needs the code and state PagerDuty sends back. Start again from "
+                                "the link your AI client showed you."));
+        return;
+      }
+      auto done = credentials.CompleteUserAuthorization(state, code);
+      if (!done.ok()) {
+        responder->Respond(Page(400, "PagerDuty was not connected",
+                                absl::StrCat(done.status().message(),
+                                             " Ask your AI client to try the tool again to get a new link.")));
+        return;
+      }
+      responder->Respond(Page(200, "PagerDuty is connected",
+                              absl::StrCat(*done, ". You can close this window and return to your AI client.")));
+    });
+    if (!queued) Busy(responder);
+  });
+}
+
+}  // namespace bastion::edge

@@ -1,0 +1,41 @@
+// Puts the MCP endpoint and the OAuth callback page on the edge's HTTP server. Every request is
+// handed to the edge's executor (backends may block); the I/O threads only parse and write.
+// Open GET streams are kept per tenant so policy changes reach clients as
+// notifications/tools/list_changed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/exec/executor.h"
+#include "common/http/http_server.h"
+#include "services/edge/mcp_endpoint.h"
+
+namespace bastion::edge {
+
+class StreamHub {
+ public:
+  void Add(const std::string& tenant_id, std::shared_ptr<http::StreamWriter> writer);
+  // Sends notifications/tools/list_changed on every open stream of the tenant.
+  void NotifyToolsChanged(const std::string& tenant_id);
+  // A comment line on every stream, so idle proxies keep them open; drops closed streams.
+  void KeepAlive();
+  size_t open_streams() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<http::StreamWriter>>> streams_
+      ABSL_GUARDED_BY(mu_);
+  int64_t next_event_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, CredentialClient& credentials,
+                        Executor& executor, StreamHub& hub);
+
+// Decodes `a=1&b=x%20y` into pairs (percent and '+' decoding).
+std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view query);
+
+}  // namespace bastion::edge

@@ -1,0 +1,165 @@
+// The edge over real HTTP on loopback: the endpoint behind the server, the GET stream's
+// list_changed notification, the OAuth callback page, and a huge body refused with 413.
+#include "services/edge/edge_server.h"
+
+#include <curl/curl.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/edge/testing/fakes.h"
+
+namespace bastion::edge {
+namespace {
+
+using ::testing::HasSubstr;
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+struct Reply {
+  long status = 0;
+  std::string headers;
+  std::string body;
+};
+
+Reply Fetch(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
+            const std::string& body = "", long timeout_ms = 5000) {
+  CURL* c = curl_easy_init();
+  Reply r;
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  if (!body.empty() || method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(c);
+  return r;
+}
+
+class EdgeServerTest : public ::testing::Test {
+ protected:
+  EdgeServerTest()
+      : sessions_({"k"}, RealClock::Get(), absl::Hours(1)),
+        stats_(registry_),
+        endpoint_(EndpointOptions(), directory_, policy_, credentials_, tools_, audit_, sessions_,
+                  RealClock::Get(), stats_),
+        executor_(2, 100),
+        server_(http::HttpServerOptions{"127.0.0.1", 0, 2, 64 * 1024}) {
+    directory_.AddToken("bst_ana", Identity{"t-acme", "acme", "u-ana", "ana@acme.com", {}, "personal", "k1"});
+    policy_.Allow("u-ana", "list_incidents");
+    RegisterEdgeRoutes(server_, endpoint_, credentials_, executor_, hub_);
+    EXPECT_TRUE(server_.Start().ok());
+    base_ = "http://127.0.0.1:" + std::to_string(server_.port());
+  }
+  ~EdgeServerTest() override {
+    server_.Shutdown(absl::Seconds(1));
+    executor_.Shutdown();
+  }
+
+  std::vector<std::string> Headers(const std::string& session = "") {
+    std::vector<std::string> h = {"Authorization: Bearer bst_ana", "Accept: application/json, text/event-stream",
+                                  "Content-Type: application/json"};
+    if (!session.empty()) h.push_back("MCP-Session-Id: " + session);
+    return h;
+  }
+
+  std::string Initialize() {
+    Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", Headers(),
+                    R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string marker = "mcp-session-id: ";
+    std::string lower = r.headers;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    size_t at = lower.find(marker);
+    EXPECT_NE(at, std::string::npos);
+    size_t end = r.headers.find("\r\n", at);
+    return r.headers.substr(at + marker.size(), end - at - marker.size());
+  }
+
+  FakeDirectory directory_;
+  FakePolicy policy_;
+  FakeCredentials credentials_;
+  FakeTools tools_;
+  FakeAudit audit_;
+  SessionCodec sessions_;
+  metrics::Registry registry_;
+  EdgeStats stats_;
+  McpEndpoint endpoint_;
+  Executor executor_;
+  StreamHub hub_;
+  http::HttpServer server_;
+  std::string base_;
+};
+
+TEST_F(EdgeServerTest, AToolCallTravelsOverHttp) {
+  std::string session = Initialize();
+  Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", Headers(session),
+                  R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr(R"("isError":false)"));
+}
+
+TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
+  std::string session = Initialize();
+  std::string received;
+  std::thread reader([&] {
+    Reply r = Fetch("GET", base_ + "/mcp/acme/pagerduty",
+                    {"Authorization: Bearer bst_ana", "Accept: text/event-stream", "MCP-Session-Id: " + session}, "",
+                    1500);
+    received = r.body;
+  });
+  for (int i = 0; i < 50 && hub_.open_streams() == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(hub_.open_streams(), 1u);
+  hub_.NotifyToolsChanged("t-other");
+  hub_.NotifyToolsChanged("t-acme");
+  reader.join();
+  EXPECT_THAT(received, HasSubstr("notifications/tools/list_changed"));
+  EXPECT_EQ(received.find("notifications/tools/list_changed"), received.rfind("notifications/tools/list_changed"));
+}
+
+TEST_F(EdgeServerTest, GetWithoutASessionIsRefused) {
+  Reply r = Fetch("GET", base_ + "/mcp/acme/pagerduty", {"Authorization: Bearer bst_ana", "Accept: text/event-stream"});
+  EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(EdgeServerTest, TheOAuthCallbackShowsAPlainPage) {
+  Reply ok = Fetch("GET", base_ + "/oauth/callback?code=abc&state=s%2B1", {});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_THAT(ok.body, HasSubstr("PagerDuty is connected"));
+  Reply missing = Fetch("GET", base_ + "/oauth/callback?state=s1", {});
+  EXPECT_EQ(missing.status, 400);
+  Reply denied = Fetch("GET", base_ + "/oauth/callback?error=access_denied&state=s1", {});
+  EXPECT_EQ(denied.status, 400);
+  EXPECT_THAT(denied.body, HasSubstr("access_denied"));
+}
+
+TEST_F(EdgeServerTest, HugeBodiesAreRefusedWith413) {
+  std::string session = Initialize();
+  std::string huge = R"({"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":")" + std::string(200000, 'x') + "\"}}";
+  Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", Headers(session), huge);
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST(ParseQuery, DecodesPercentAndPlus) {
+  auto q = ParseQuery("a=1&b=x%20y+z&c&d=%zz");
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[1].second, "x y z");
+  EXPECT_EQ(q[2].first, "c");
+  EXPECT_EQ(q[3].second, "%zz");
+}
+
+}  // namespace
+}  // namespace bastion::edge
