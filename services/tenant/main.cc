@@ -1,5 +1,4 @@
 // The tenant service binary: wiring only.
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "common/config/config.h"
@@ -10,6 +9,7 @@
 #include "common/metrics/registry.h"
 #include "common/pg/migrate.h"
 #include "common/pg/pool.h"
+#include "common/service/periodic.h"
 #include "common/service/service_runner.h"
 #include "services/tenant/pg_tenant_store.h"
 #include "services/tenant/tenant_grpc.h"
@@ -80,27 +80,28 @@ int Run() {
   ServiceRunner server({"tenant", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
                        registry);
   server.AddService(&grpc_service);
-  server.AddReadinessCheck("database", [&pool] {
-    return pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
+  // Readiness checks run on the admin I/O thread, so they read what this thread last saw.
+  std::atomic<bool> database_ok{false};
+  Periodic pinger(absl::Seconds(5), [&] {
+    database_ok = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
   });
+  server.AddReadinessCheck("database", [&database_ok] { return database_ok.load(); });
   if (absl::Status s = server.Start(); !s.ok()) {
     log::Error("cannot start", {{"error", s.message()}});
     return 1;
   }
 
   // Last-used times of client tokens go to the database in batches, not per call.
-  std::atomic<bool> stop{false};
-  std::thread flusher([&] {
-    while (!stop) {
-      for (int i = 0; i < 50 && !stop; ++i) absl::SleepFor(absl::Milliseconds(200));
-      if (absl::Status s = service.FlushLastUsed(); !s.ok()) {
-        log::Warn("could not record token last-used times", {{"error", s.message()}});
-      }
+  Periodic flusher(absl::Seconds(10), [&service] {
+    if (absl::Status s = service.FlushLastUsed(); !s.ok()) {
+      log::Warn("could not record token last-used times", {{"error", s.message()}});
     }
   });
   server.Wait();
-  stop = true;
-  flusher.join();
+  flusher.Stop();
+  if (absl::Status s = service.FlushLastUsed(); !s.ok()) {
+    log::Warn("could not record token last-used times", {{"error", s.message()}});
+  }
   executor.Shutdown();
   log::Info("stopped");
   return 0;

@@ -16,6 +16,7 @@
 #include "common/metrics/registry.h"
 #include "common/pg/migrate.h"
 #include "common/pg/pool.h"
+#include "common/service/periodic.h"
 #include "common/service/service_runner.h"
 #include "services/tenant/client/tenant_client.h"
 #include "services/vault/envelope.h"
@@ -164,24 +165,17 @@ int Run() {
                        registry);
   server.AddService(&grpc_service);
   // Readiness checks run on the admin I/O thread, so they read what this thread last saw.
-  std::atomic<bool> database_ok{true};
-  std::atomic<bool> stop{false};
-  std::thread pinger([&] {
-    while (!stop) {
-      database_ok = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
-      for (int i = 0; i < 25 && !stop; ++i) absl::SleepFor(absl::Milliseconds(200));
-    }
+  std::atomic<bool> database_ok{false};
+  Periodic pinger(absl::Seconds(5), [&] {
+    database_ok = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
   });
   server.AddReadinessCheck("database", [&database_ok] { return database_ok.load(); });
   if (absl::Status s = server.Start(); !s.ok()) {
     log::Error("cannot start", {{"error", s.message()}});
-    stop = true;
-    pinger.join();
     return 1;
   }
   server.Wait();
-  stop = true;
-  pinger.join();
+  pinger.Stop();
   executor.Shutdown();
   http_client.Shutdown();
   log::Info("stopped");

@@ -11,6 +11,9 @@ db_url="${admin_url%/*}/$db"
 psql -q "$admin_url" -c "CREATE DATABASE $db" || exit 1
 trap 'psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1' EXIT
 
+# The vault needs a key-encryption key; a throwaway one will do.
+export BASTION_KEK="1 $(head -c 32 /dev/urandom | base64)"
+
 failures=0
 check_service() {
   local name=$1 bin=$2; shift 2
