@@ -1,29 +1,161 @@
-// The edge binary: wiring only. Serves grpc.health.v1 and reflection on its gRPC port (nothing
-// calls the edge over gRPC) and its admin port; the MCP endpoint is added by the edge issue.
+// The edge binary: wiring only. Serves the MCP endpoint (/mcp/<tenant>/<server>) and the OAuth
+// callback page over HTTP, grpc.health.v1 and reflection on its gRPC port (nothing else calls
+// the edge over gRPC), and /metrics, /healthz, /readyz on its admin port.
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "common/config/config.h"
+#include "common/exec/executor.h"
+#include "common/http/http_client.h"
+#include "common/http/http_server.h"
 #include "common/log/log.h"
 #include "common/metrics/process_metrics.h"
 #include "common/metrics/registry.h"
+#include "common/pagerduty/executor.h"
+#include "common/pagerduty/validate.h"
+#include "common/service/periodic.h"
 #include "common/service/service_runner.h"
+#include "services/edge/audit_queue.h"
+#include "services/edge/caches.h"
+#include "services/edge/edge_server.h"
+#include "services/edge/grpc_backends.h"
+#include "services/edge/mcp_endpoint.h"
+#include "services/edge/pagerduty_tool_runner.h"
+#include "services/edge/session.h"
 
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1:7004", "gRPC listen address (health, reflection)");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1:9104", "admin HTTP (/metrics, /healthz, /readyz)");
+ABSL_FLAG(std::string, http_address, "127.0.0.1:8080", "the MCP endpoint and OAuth callback");
+ABSL_FLAG(std::string, tenant_address, "127.0.0.1:7001", "tenant service");
+ABSL_FLAG(std::string, vault_address, "127.0.0.1:7002", "vault service");
+ABSL_FLAG(std::string, governance_address, "127.0.0.1:7003", "governance service");
+ABSL_FLAG(std::string, service_token_file, "", "file holding the edge's own service token");
+ABSL_FLAG(std::string, session_key_file, "",
+          "file of session signing keys, one per line, the current first (env BASTION_SESSION_KEY_FILE)");
+ABSL_FLAG(std::string, allowed_origins, "", "comma-separated Origins browsers may call from");
+ABSL_FLAG(std::string, allowed_hosts, "localhost,127.0.0.1,[::1]",
+          "comma-separated Host names the MCP endpoint answers to (DNS-rebinding guard)");
+ABSL_FLAG(std::string, pagerduty_api_url, "https://api.pagerduty.com", "PagerDuty REST API (US)");
+ABSL_FLAG(std::string, pagerduty_eu_api_url, "https://api.eu.pagerduty.com", "PagerDuty REST API (EU)");
+ABSL_FLAG(int, max_body_bytes, 1 << 20, "largest MCP request body; larger gets 413");
+ABSL_FLAG(int, workers, 16, "threads handling MCP requests (backend and PagerDuty waits happen here)");
+ABSL_FLAG(int, io_threads, 2, "HTTP I/O threads");
+ABSL_FLAG(int, audit_queue_capacity, 10000, "audit events held while governance is unreachable");
+ABSL_FLAG(double, tenant_requests_per_second, 200, "MCP requests per second per tenant");
+ABSL_FLAG(double, user_requests_per_second, 20, "MCP requests per second per user");
+ABSL_FLAG(double, credential_calls_per_minute, 900, "tool calls per minute per PagerDuty credential");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
+
+namespace bastion::edge {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& s) {
+  return absl::StrSplit(s, ',', absl::SkipWhitespace());
+}
+
+int Fail(absl::string_view what, const absl::Status& s) {
+  log::Error(what, {{"error", s.message()}});
+  return 1;
+}
+
+int Run() {
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) level = log::Level::kInfo;
+  log::Init("edge", level);
+
+  std::string service_token;
+  if (!absl::GetFlag(FLAGS_service_token_file).empty()) {
+    auto t = config::ReadSecretFile(absl::GetFlag(FLAGS_service_token_file));
+    if (!t.ok()) return Fail("cannot read the service token", t.status());
+    service_token = *t;
+  }
+  if (absl::GetFlag(FLAGS_session_key_file).empty()) {
+    log::Error("--session_key_file is required: replicas share it to verify each other's sessions");
+    return 2;
+  }
+  auto key_text = config::ReadSecretFile(absl::GetFlag(FLAGS_session_key_file));
+  if (!key_text.ok()) return Fail("cannot read the session keys", key_text.status());
+  std::vector<std::string> session_keys = absl::StrSplit(*key_text, '\n', absl::SkipWhitespace());
+  if (auto s = pagerduty::PrecompileSchemas(); !s.ok()) return Fail("tool schemas do not compile", s);
+
+  metrics::Registry registry;
+  metrics::RegisterProcessMetrics(registry);
+  GrpcBackendOptions backend{service_token, absl::Seconds(3)};
+  GrpcTenantDirectory tenant_backend(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()), backend);
+  GrpcPolicyClient governance(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_governance_address), grpc::InsecureChannelCredentials()), backend);
+  GrpcCredentialClient vault(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), grpc::InsecureChannelCredentials()), backend);
+
+  CacheStats cache_stats(registry);
+  CachingDirectory directory(tenant_backend, RealClock::Get(), cache_stats);
+  CachingPolicy policy(governance, RealClock::Get(), cache_stats);
+
+  http::CurlHttpClient upstream_http;
+  pagerduty::ExecutorOptions pd;
+  pd.us_base_url = absl::GetFlag(FLAGS_pagerduty_api_url);
+  pd.eu_base_url = absl::GetFlag(FLAGS_pagerduty_eu_api_url);
+  pagerduty::Executor pagerduty_executor(upstream_http, pd);
+  PagerDutyToolRunner tools(pagerduty_executor);
+
+  AuditQueue audit([&governance](const std::vector<AuditEvent>& batch) { return governance.RecordToolCalls(batch); },
+                   static_cast<size_t>(absl::GetFlag(FLAGS_audit_queue_capacity)), 100, registry);
+  SessionCodec sessions(session_keys, RealClock::Get(), absl::Hours(24));
+  EdgeStats stats(registry);
+
+  EndpointOptions options;
+  options.allowed_origins = SplitList(absl::GetFlag(FLAGS_allowed_origins));
+  for (auto& o : options.allowed_origins) o = absl::AsciiStrToLower(o);
+  options.allowed_hosts = SplitList(absl::GetFlag(FLAGS_allowed_hosts));
+  options.tenant_requests_per_second = absl::GetFlag(FLAGS_tenant_requests_per_second);
+  options.user_requests_per_second = absl::GetFlag(FLAGS_user_requests_per_second);
+  options.credential_calls_per_minute = absl::GetFlag(FLAGS_credential_calls_per_minute);
+  McpEndpoint endpoint(options, directory, policy, vault, tools, audit, sessions, RealClock::Get(), stats);
+
+  Executor executor(absl::GetFlag(FLAGS_workers), 2000);
+  StreamHub hub;
+  governance.WatchPolicy([&policy, &hub](const std::string& tenant_id, int64_t version) {
+    policy.Invalidate(tenant_id, version);
+    hub.NotifyToolsChanged(tenant_id);
+  });
+  Periodic keepalive(absl::Seconds(25), [&hub] { hub.KeepAlive(); });
+
+  std::string http_host;
+  int http_port = 0;
+  if (auto s = SplitHostPort(absl::GetFlag(FLAGS_http_address), &http_host, &http_port); !s.ok()) {
+    return Fail("bad --http_address", s);
+  }
+  http::HttpServerOptions http_options;
+  http_options.host = http_host;
+  http_options.port = http_port;
+  http_options.io_threads = absl::GetFlag(FLAGS_io_threads);
+  http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  http::HttpServer mcp_server(http_options);
+  RegisterEdgeRoutes(mcp_server, endpoint, vault, executor, hub);
+
+  ServiceRunner server({"edge", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)}, registry);
+  server.AddReadinessCheck("audit_queue", [&audit] { return audit.HasRoom(); });
+  if (auto s = server.Start(); !s.ok()) return Fail("cannot start", s);
+  if (auto s = mcp_server.Start(); !s.ok()) return Fail("cannot serve MCP", s);
+  log::Info("MCP endpoint listening", {{"port", mcp_server.port()}});
+
+  server.Wait();
+  // Stop taking MCP requests, let the ones in flight finish, then deliver their audit events.
+  mcp_server.Shutdown(absl::Seconds(10));
+  executor.Shutdown();
+  keepalive.Stop();
+  governance.Stop();
+  audit.Drain(absl::Seconds(10));
+  upstream_http.Shutdown();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace bastion::edge
 
 int main(int argc, char** argv) {
   bastion::config::Parse(argc, argv, "bastion edge: the MCP endpoint for AI clients");
-  bastion::log::Level level;
-  if (!bastion::log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) level = bastion::log::Level::kInfo;
-  bastion::log::Init("edge", level);
-  bastion::metrics::Registry registry;
-  bastion::metrics::RegisterProcessMetrics(registry);
-  bastion::ServiceRunner server(
-      {"edge", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)}, registry);
-  if (absl::Status s = server.Start(); !s.ok()) {
-    bastion::log::Error("cannot start", {{"error", s.message()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return bastion::edge::Run();
 }
