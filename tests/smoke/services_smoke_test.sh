@@ -14,6 +14,11 @@ trap 'psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/n
 # The vault needs a key-encryption key; a throwaway one will do.
 export BASTION_KEK="1 $(head -c 32 /dev/urandom | base64)"
 
+# The edge signs sessions with a shared key and serves MCP on its own port.
+head -c 32 /dev/urandom | base64 >"$TEST_TMPDIR/session.key"
+export BASTION_SESSION_KEY_FILE="$TEST_TMPDIR/session.key"
+export BASTION_HTTP_ADDRESS=127.0.0.1:0
+
 failures=0
 check_service() {
   local name=$1 bin=$2; shift 2
