@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <sstream>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -92,6 +93,7 @@ absl::StatusOr<GlobalOptions> ResolveGlobals(const std::map<std::string, std::st
     }
   }
   o.admin_token = pick("admin-token", "BASTION_ADMIN_TOKEN").value_or("");
+  o.stdin_is_terminal = env.stdin_is_terminal;
   if (auto t = pick("timeout", ""); t.has_value()) {
     if (!absl::ParseDuration(*t, &o.timeout) || o.timeout <= absl::ZeroDuration()) {
       return UsageError(absl::StrCat("--timeout must be a positive duration like 10s or 1m, not '",
@@ -168,6 +170,14 @@ bool KnownNoun(const std::string& noun) {
   return false;
 }
 
+// --api-key, --client-secret, --token...: what someone trying to pass a secret would type.
+bool LooksLikeSecretFlag(const std::string& name) {
+  for (const char* word : {"key", "secret", "token", "password"}) {
+    if (absl::StrContains(name, word)) return true;
+  }
+  return false;
+}
+
 // Arguments and flags against the command's spec; splits off the global flags.
 absl::Status Validate(const Command& c, const ParsedArgs& parsed,
                       std::map<std::string, std::string>* command_flags,
@@ -179,6 +189,10 @@ absl::Status Validate(const Command& c, const ParsedArgs& parsed,
     }
     bool known = false;
     for (const FlagSpec& f : c.flags) known = known || f.name == name;
+    if (!known && !c.secret_input.empty() && LooksLikeSecretFlag(name)) {
+      return UsageError(absl::StrCat("a secret is never taken from a flag like --", name,
+                                     ", where shell history and ps can see it: ", c.secret_input));
+    }
     if (!known) return UsageError(absl::StrCat("unknown flag --", name));
     (*command_flags)[name] = value;
   }
@@ -192,6 +206,10 @@ absl::Status Validate(const Command& c, const ParsedArgs& parsed,
   if (given != c.args.size()) {
     if (given < c.args.size()) {
       return UsageError(absl::StrCat("missing ", c.args[given]));
+    }
+    if (!c.secret_input.empty()) {
+      return UsageError(absl::StrCat("unexpected argument after ", c.args.empty() ? c.verb : c.args.back(),
+                                     " (not shown: it may be a secret); ", c.secret_input));
     }
     return UsageError(absl::StrCat("unexpected argument '", parsed.positional[2 + c.args.size()], "'"));
   }
@@ -211,6 +229,12 @@ int UsageFailure(std::ostream& err, const absl::Status& s, const std::string& us
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Env& env) {
+  std::istringstream empty;
+  return RunCli(args, empty, out, err, env);
+}
+
+int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err,
+           const Env& env) {
   auto parsed = Parse(args);
   if (!parsed.ok()) {
     err << "error: " << parsed.status().message() << "\n";
@@ -263,7 +287,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (!globals.ok()) return UsageFailure(err, globals.status(), command->Usage());
 
   Context ctx(*std::move(globals), std::vector<std::string>(pos.begin() + 2, pos.end()),
-              std::move(command_flags), out, err);
+              std::move(command_flags), in, out, err);
   absl::Status s = command->run(ctx);
   if (s.ok()) return kOk;
   if (IsUsageError(s)) return UsageFailure(err, s, command->Usage());

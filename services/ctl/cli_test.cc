@@ -42,6 +42,26 @@ TEST(CliTest, HelpListsEveryCommandAndTheGlobalFlags) {
   }
 }
 
+TEST(CliTest, HelpListsTheVaultCommands) {
+  Result r = Ctl({"help", "credential"});
+  EXPECT_EQ(r.code, 0);
+  for (const char* usage :
+       {"bastionctl credential set-api-key <server> --tenant T --actor-email E [--access read-only|full] "
+        "[--region us|eu] [--key-file PATH]\n",
+        "bastionctl credential set-oauth-app <server> --tenant T --client-id ID --scopes a,b "
+        "[--flavor scoped|classic] [--region us|eu] [--secret-file PATH]\n",
+        "bastionctl credential info <server> --tenant T\n",
+        "bastionctl credential verify <server> --tenant T [--user email]\n",
+        "bastionctl credential rotate <server> --tenant T [--key-file PATH] [--secret-file PATH]\n",
+        "bastionctl credential delete <server> --tenant T\n"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, usage)) << usage << "\n" << r.out;
+  }
+  r = Ctl({"help"});
+  EXPECT_TRUE(absl::StrContains(r.out, "bastionctl grant list --tenant T [--server S] [--user email]\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "bastionctl grant revoke <server> <user-email> --tenant T\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "bastionctl kek rotate\n")) << r.out;
+}
+
 TEST(CliTest, ANounAloneListsOnlyItsCommands) {
   Result r = Ctl({"user"});
   EXPECT_EQ(r.code, 0);

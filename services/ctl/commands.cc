@@ -20,8 +20,8 @@ std::string Command::Usage() const {
 const std::vector<Command>& AllCommands() {
   static const auto* all = [] {
     auto* commands = new std::vector<Command>();
-    // Later services append theirs here: for (auto& c : VaultCommands()) ...
     for (Command& c : TenantCommands()) commands->push_back(std::move(c));
+    for (Command& c : VaultCommands()) commands->push_back(std::move(c));
     return commands;
   }();
   return *all;

@@ -1,5 +1,5 @@
 // bastionctl's command registry: one entry per `<noun> <verb>`, contributed by one file per
-// service (tenant_commands.cc, later vault, governance...), dispatched by cli.cc.
+// service (tenant_commands.cc, vault_commands.cc, later governance...), dispatched by cli.cc.
 #pragma once
 
 #include <functional>
@@ -26,6 +26,10 @@ struct Command {
   std::string summary;
   // Returns UsageError(...) for bad arguments, Context::Call's status for a failed RPC.
   std::function<absl::Status(Context&)> run;
+  // For a command that reads a secret (see Context::ReadSecret), how it takes it, e.g. "the API
+  // key is read from stdin or --key-file PATH". Such a command never echoes a stray argument in
+  // an error, and answers a flag like --api-key with this: either may be the secret itself.
+  std::string secret_input;
 
   // "bastionctl tenant create <slug> [--display-name N]"
   std::string Usage() const;
@@ -36,6 +40,7 @@ inline FlagSpec TenantFlag() { return {"tenant", "T", true}; }
 
 // Per-service command sets, each defined in its own <service>_commands.cc.
 std::vector<Command> TenantCommands();
+std::vector<Command> VaultCommands();
 
 // Every command, in the order help lists them.
 const std::vector<Command>& AllCommands();

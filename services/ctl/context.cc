@@ -1,7 +1,12 @@
 #include "services/ctl/context.h"
 
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -14,6 +19,60 @@ namespace {
 
 constexpr char kUsagePayload[] = "bastion.ctl/usage";
 
+// Far above any real API key or client secret (the vault refuses more than 4096 bytes); the cap
+// only stops a mistaken `< bigfile` from being read whole.
+constexpr size_t kMaxSecretBytes = 16 * 1024;
+
+// Turns terminal echo off on stdin while it lives, so a pasted secret is not left on screen.
+class EchoOff {
+ public:
+  EchoOff() {
+    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  ~EchoOff() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+// Reads `in` to its end (or one line) and trims one trailing newline, in a buffer reserved up
+// front so that no reallocation leaves a copy of the secret in freed memory; SecretString wipes
+// the one copy there is.
+absl::StatusOr<crypto::SecretString> ReadBounded(std::istream& in, bool one_line, absl::string_view source,
+                                                 absl::string_view what) {
+  constexpr size_t kLimit = kMaxSecretBytes + 2;  // room for a trailing CRLF
+  std::string text;
+  text.reserve(kLimit);
+  bool too_long = false;
+  for (char c; in.get(c);) {
+    if (text.size() == kLimit) {
+      too_long = true;
+      break;
+    }
+    text.push_back(c);
+    if (one_line && c == '\n') break;
+  }
+  if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+  }
+  crypto::SecretString secret(std::move(text));
+  if (too_long || secret.value().size() > kMaxSecretBytes) {
+    return UsageError(absl::StrCat("the ", what, " read from ", source, " is longer than ", kMaxSecretBytes,
+                                   " bytes; is it the right input?"));
+  }
+  if (secret.empty()) return UsageError(absl::StrCat("the ", what, " read from ", source, " is empty"));
+  return secret;
+}
+
 }  // namespace
 
 Env Env::FromProcess() {
@@ -25,6 +84,7 @@ Env Env::FromProcess() {
     if (eq == absl::string_view::npos) continue;
     env.vars[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
   }
+  env.stdin_is_terminal = isatty(STDIN_FILENO) == 1;
   return env;
 }
 
@@ -62,10 +122,12 @@ bool IsUsageError(const absl::Status& status) {
 }
 
 Context::Context(GlobalOptions options, std::vector<std::string> args,
-                 std::map<std::string, std::string> flags, std::ostream& out, std::ostream& err)
+                 std::map<std::string, std::string> flags, std::istream& in, std::ostream& out,
+                 std::ostream& err)
     : options_(std::move(options)),
       args_(std::move(args)),
       flags_(std::move(flags)),
+      in_(in),
       out_(out),
       err_(err) {}
 
@@ -73,6 +135,29 @@ std::optional<std::string> Context::flag(const std::string& name) const {
   auto it = flags_.find(name);
   if (it == flags_.end()) return std::nullopt;
   return it->second;
+}
+
+absl::StatusOr<crypto::SecretString> Context::ReadSecret(const std::string& file_flag,
+                                                        absl::string_view what) {
+  absl::StatusOr<crypto::SecretString> read;
+  if (auto path = flag(file_flag); path.has_value()) {
+    if (path->empty()) return UsageError(absl::StrCat("--", file_flag, " must not be empty"));
+    std::ifstream file(*path, std::ios::binary);
+    if (!file) {
+      return UsageError(absl::StrCat("cannot read --", file_flag, " ", *path, ": ", std::strerror(errno)));
+    }
+    read = ReadBounded(file, /*one_line=*/false, absl::StrCat("--", file_flag, " ", *path), what);
+  } else if (options_.stdin_is_terminal) {
+    err_ << "Paste the " << what << " and press Enter (it is not shown): " << std::flush;
+    {
+      EchoOff quiet;
+      read = ReadBounded(in_, /*one_line=*/true, "stdin", what);
+    }
+    err_ << "\n";  // the Enter the terminal did not echo
+  } else {
+    read = ReadBounded(in_, /*one_line=*/false, "stdin", what);
+  }
+  return read;
 }
 
 std::shared_ptr<grpc::Channel> Context::Channel(Service service) {

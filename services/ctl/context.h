@@ -1,7 +1,9 @@
 // What every bastionctl command handler works with: its arguments and flags, the output mode,
-// and lazily created gRPC stubs whose calls carry the admin token and a deadline.
+// secrets read from stdin or a file, and lazily created gRPC stubs whose calls carry the admin
+// token and a deadline.
 #pragma once
 
+#include <istream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,16 +16,20 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/crypto/crypto.h"
 
 namespace bastion::ctl {
 
 // The process environment as bastionctl sees it; injected so tests never read the real one.
 struct Env {
   std::map<std::string, std::string> vars;
+  // A person types at stdin: secrets read from it are prompted for and not echoed.
+  bool stdin_is_terminal = false;
 
-  // The BASTION_* variables of this process.
+  // The BASTION_* variables of this process, and whether its stdin is a terminal.
   static Env FromProcess();
   std::optional<std::string> Get(const std::string& name) const;
 };
@@ -49,6 +55,7 @@ struct GlobalOptions {
   std::map<Service, std::string> addresses;
   std::string admin_token;
   absl::Duration timeout = absl::Seconds(10);
+  bool stdin_is_terminal = false;
 };
 
 // A mistake in the command line (exit 2, the command's usage is printed), as opposed to a
@@ -59,7 +66,8 @@ bool IsUsageError(const absl::Status& status);
 class Context {
  public:
   Context(GlobalOptions options, std::vector<std::string> args,
-          std::map<std::string, std::string> flags, std::ostream& out, std::ostream& err);
+          std::map<std::string, std::string> flags, std::istream& in, std::ostream& out,
+          std::ostream& err);
 
   // Positional arguments after `<noun> <verb>`; the dispatcher has checked their count.
   const std::string& arg(size_t i) const { return args_.at(i); }
@@ -72,6 +80,12 @@ class Context {
   bool json() const { return options_.output == Output::kJson; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
+
+  // A secret that must never be on the command line (shell history, ps): the contents of the
+  // file named by --<file_flag> when given, else stdin (all of it from a pipe; one line from a
+  // terminal, prompted for on stderr and not echoed). One trailing newline is trimmed. An empty
+  // or unreadable secret is a usage error. `what` names it in the prompt and errors ("API key").
+  absl::StatusOr<crypto::SecretString> ReadSecret(const std::string& file_flag, absl::string_view what);
 
   // Runs one unary RPC on `service` with the admin token and the deadline. A failure becomes a
   // status whose message is the whole error line: "<grpc message> (<CODE>)", plus a hint when
@@ -98,6 +112,7 @@ class Context {
   const GlobalOptions options_;
   const std::vector<std::string> args_;
   const std::map<std::string, std::string> flags_;
+  std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;
   std::map<Service, std::shared_ptr<grpc::Channel>> channels_;

@@ -7,5 +7,5 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return bastion::ctl::RunCli(args, std::cout, std::cerr, bastion::ctl::Env::FromProcess());
+  return bastion::ctl::RunCli(args, std::cin, std::cout, std::cerr, bastion::ctl::Env::FromProcess());
 }
