@@ -1,5 +1,7 @@
 #include "services/governance/governance_grpc.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status/status_macros.h"
@@ -237,9 +239,10 @@ absl::StatusOr<ToolCallRecord> FromProto(const pb::ToolCallEvent& e, int index) 
   return r;
 }
 
-// Streams a tenant's policy versions: the current one, then each newer one as PolicyCache
-// reports it, coalescing versions that arrive while a write is in flight. Deletes itself once
-// gRPC is done with it and the registration task has finished.
+// Streams policy versions: for one tenant, its current version and then each newer one; for a
+// service watching every tenant (empty tenant), each change as it happens. Versions that arrive
+// while a write is in flight are coalesced per tenant. Deletes itself once gRPC is done with it
+// and the registration task has finished.
 class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
  public:
   WatchReactor(GovernanceService& svc, auth::CallerResolver& callers, Executor& executor,
@@ -256,14 +259,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
   }
 
   void OnWriteDone(bool ok) override {
-    std::optional<int64_t> next;
+    bool next = false;
     {
       absl::MutexLock l(&mu_);
       writing_ = false;
-      if (ok && pending_ > last_sent_) next = TakePendingLocked();
+      if (ok) next = TakePendingLocked();
     }
     if (!ok) return MaybeFinish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
-    if (next) Write(*next);
+    if (next) StartWrite(&msg_);
   }
 
   void OnCancel() override {
@@ -293,7 +296,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
                 const std::string& tenant) {
     absl::StatusOr<PolicyWatch> w = [&]() -> absl::StatusOr<PolicyWatch> {
       ASSIGN_OR_RETURN(auth::Caller caller, callers.Resolve(ctx));
-      return svc_.WatchPolicy(caller, tenant, [this](const std::string&, int64_t v) { OnVersion(v); });
+      return svc_.WatchPolicy(caller, tenant,
+                              [this](const std::string& tenant_id, int64_t v) { OnVersion(tenant_id, v); });
     }();
     bool cancelled;
     {
@@ -301,7 +305,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
       registering_ = false;
       cancelled = cancelled_;
       if (w.ok()) {
-        tenant_id_ = w->tenant_id;
+        registered_ = true;
         watch_id_ = w->watch_id;
       }
     }
@@ -310,33 +314,45 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
     } else if (cancelled) {
       svc_.Unwatch(w->watch_id);
       MaybeFinish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    } else if (!w->tenant_id.empty()) {
+      OnVersion(w->tenant_id, w->version);
     } else {
-      OnVersion(w->version);
+      OnVersion("", 0);  // an all-tenants watch has no first version; send what queued meanwhile
     }
     Release();
   }
 
-  void OnVersion(int64_t version) {
-    std::optional<int64_t> now;
+  void OnVersion(const std::string& tenant_id, int64_t version) {
+    bool now = false;
     {
       absl::MutexLock l(&mu_);
       if (finished_) return;
-      pending_ = std::max(pending_, version);
-      if (!writing_ && !tenant_id_.empty() && pending_ > last_sent_) now = TakePendingLocked();
+      if (!tenant_id.empty()) {
+        int64_t& p = pending_[tenant_id];
+        p = std::max(p, version);
+      }
+      if (!writing_ && registered_) now = TakePendingLocked();
     }
-    if (now) Write(*now);
+    if (now) StartWrite(&msg_);
   }
 
-  int64_t TakePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    writing_ = true;
-    last_sent_ = pending_;
-    msg_.set_tenant_id(tenant_id_);
-    msg_.set_version(pending_);
-    return pending_;
+  // Moves one tenant's newest unsent version into msg_; false when nothing is new.
+  bool TakePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      const int64_t sent = last_sent_[it->first];
+      if (it->second <= sent) {
+        it = pending_.erase(it);
+        continue;
+      }
+      writing_ = true;
+      last_sent_[it->first] = it->second;
+      msg_.set_tenant_id(it->first);
+      msg_.set_version(it->second);
+      pending_.erase(it);
+      return true;
+    }
+    return false;
   }
-
-  // gRPC calls are made without holding mu_: a reaction may run inline.
-  void Write(int64_t) { StartWrite(&msg_); }
 
   void MaybeFinish(grpc::Status status) {
     {
@@ -361,13 +377,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<pb::PolicyVersion> {
   int refs_ ABSL_GUARDED_BY(mu_) = 2;  // gRPC (until OnDone) and the registration task
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool registering_ ABSL_GUARDED_BY(mu_) = true;
+  bool registered_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  std::string tenant_id_ ABSL_GUARDED_BY(mu_);
   int64_t watch_id_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int64_t> pending_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> last_sent_ ABSL_GUARDED_BY(mu_);
   pb::PolicyVersion msg_;  // owned by the write in flight
 };
 

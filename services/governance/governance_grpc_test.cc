@@ -443,6 +443,37 @@ TEST_F(GovernanceGrpcTest, WatchPolicyStreamsTheCurrentVersionThenEveryChange) {
   EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(GovernanceGrpcTest, TheEdgeCanWatchEveryTenantAndAdminsCannot) {
+  GrantAna();
+  auto ctx = AsEdge();
+  pb::WatchPolicyRequest all;  // no tenant: every tenant's changes
+  auto stream = stub_->WatchPolicy(ctx.get(), all);
+
+  pb::SetToolKillSwitchRequest kill;
+  kill.set_tenant("acme");
+  kill.set_server("pagerduty");
+  kill.set_tool("list_incidents");
+  kill.set_on(true);
+  pb::Tool tool;
+  // The watch registers on the server's executor; retry the change until it is heard.
+  pb::PolicyVersion heard;
+  ASSERT_TRUE(stub_->SetToolKillSwitch(As(acme_admin_).get(), kill, &tool).ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  kill.set_on(false);
+  ASSERT_TRUE(stub_->SetToolKillSwitch(As(acme_admin_).get(), kill, &tool).ok());
+  ASSERT_TRUE(stream->Read(&heard));
+  EXPECT_FALSE(heard.tenant_id().empty());
+  EXPECT_GT(heard.version(), 0);
+  ctx->TryCancel();
+  while (stream->Read(&heard)) {
+  }
+
+  auto admin = As(acme_admin_);
+  auto refused = stub_->WatchPolicy(admin.get(), all);
+  EXPECT_FALSE(refused->Read(&heard));
+  EXPECT_NE(refused->Finish().error_code(), grpc::StatusCode::OK);
+}
+
 TEST_F(GovernanceGrpcTest, ToolCallsRecordedTwiceAreStoredOnceAndExportAsJsonLines) {
   GrantAna();
   pb::RecordToolCallsRequest rec;

@@ -971,7 +971,12 @@ absl::StatusOr<PolicyWatch> GovernanceService::WatchPolicy(const Caller& caller,
                                                            PolicyCache::Watcher on_version) {
   std::string tenant_id;
   if (caller.kind == Kind::kService || caller.kind == Kind::kOperator) {
-    if (tenant.empty()) return absl::InvalidArgumentError("tenant must name a tenant id or slug");
+    if (tenant.empty()) {
+      // Every tenant's changes, as they happen: what an edge replica needs to drop its caches.
+      PolicyWatch all;
+      all.watch_id = cache_.Watch("", std::move(on_version));
+      return all;
+    }
     ASSIGN_OR_RETURN(std::shared_ptr<const PolicySnapshot> s, cache_.Get(tenant));
     tenant_id = s->facts().id;
   } else {

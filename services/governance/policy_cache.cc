@@ -145,7 +145,7 @@ void PolicyCache::Invalidate(const std::string& tenant_id, int64_t version) {
   if (version <= last) return;
   last = version;
   for (auto& [id, w] : watchers_) {
-    if (w.tenant_id == tenant_id) w.fn(tenant_id, version);
+    if (w.tenant_id == tenant_id || w.tenant_id.empty()) w.fn(tenant_id, version);
   }
 }
 
@@ -162,7 +162,9 @@ std::vector<std::string> PolicyCache::KnownTenants() const {
   }
   {
     absl::MutexLock lock(&watch_mu_);
-    for (const auto& [id, w] : watchers_) ids.insert(w.tenant_id);
+    for (const auto& [id, w] : watchers_) {
+      if (!w.tenant_id.empty()) ids.insert(w.tenant_id);  // "" watches every tenant
+    }
   }
   return std::vector<std::string>(ids.begin(), ids.end());
 }

@@ -48,7 +48,7 @@ class PolicyCache {
 
   // `watcher` runs on the invalidating thread, under the watchers' lock: it must be quick and
   // must not call Watch/Unwatch. After Unwatch returns, the watcher is not running and never
-  // runs again.
+  // runs again. An empty `tenant_id` watches every tenant.
   int64_t Watch(const std::string& tenant_id, Watcher watcher);
   void Unwatch(int64_t id);
 
