@@ -25,8 +25,20 @@ struct ParsedArgs {
   bool help = false;
 };
 
+// A flag that takes no value in the command that declares it (FlagSpec::value ""). Switch names
+// are known before the command is, so a name must not be a switch in one command and take a
+// value in another.
+bool IsSwitch(const std::string& name) {
+  for (const Command& c : AllCommands()) {
+    for (const FlagSpec& f : c.flags) {
+      if (f.name == name) return f.value.empty();
+    }
+  }
+  return false;
+}
+
 // `--flag value`, `--flag=value`, `--` ends flags; -h/--help anywhere asks for help. Every flag
-// but --help takes a value, which keeps the grammar free of per-command knowledge.
+// but --help and the switches take a value, which keeps the grammar free of per-command knowledge.
 absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
   ParsedArgs parsed;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -50,10 +62,13 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
       value = a.substr(eq + 1);
     } else {
       name = a.substr(2);
-      if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
+      if (IsSwitch(name)) {
+        value = "true";
+      } else if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
         return UsageError(absl::StrCat("flag --", name, " needs a value"));
+      } else {
+        value = args[++i];
       }
-      value = args[++i];
     }
     if (name.empty()) return UsageError(absl::StrCat("malformed flag ", a));
     if (!parsed.flags.emplace(name, value).second) {
@@ -194,6 +209,9 @@ absl::Status Validate(const Command& c, const ParsedArgs& parsed,
                                      ", where shell history and ps can see it: ", c.secret_input));
     }
     if (!known) return UsageError(absl::StrCat("unknown flag --", name));
+    if (IsSwitch(name) && value != "true" && value != "false") {
+      return UsageError(absl::StrCat("--", name, " takes no value (or true|false), not '", value, "'"));
+    }
     (*command_flags)[name] = value;
   }
   for (const FlagSpec& f : c.flags) {
@@ -202,9 +220,13 @@ absl::Status Validate(const Command& c, const ParsedArgs& parsed,
     if (it == command_flags->end()) return UsageError(absl::StrCat("missing --", f.name));
     if (it->second.empty()) return UsageError(absl::StrCat("--", f.name, " must not be empty"));
   }
+  // "<tool>..." repeats, "[<tool>...]" may also be absent.
+  const bool optional_tail = !c.args.empty() && absl::EndsWith(c.args.back(), "...]");
+  const bool repeats = optional_tail || (!c.args.empty() && absl::EndsWith(c.args.back(), "..."));
+  const size_t least = c.args.size() - (optional_tail ? 1 : 0);
   size_t given = parsed.positional.size() - 2;
-  if (given != c.args.size()) {
-    if (given < c.args.size()) {
+  if (given < least || (!repeats && given > c.args.size())) {
+    if (given < least) {
       return UsageError(absl::StrCat("missing ", c.args[given]));
     }
     if (!c.secret_input.empty()) {
@@ -215,7 +237,7 @@ absl::Status Validate(const Command& c, const ParsedArgs& parsed,
   }
   for (size_t i = 2; i < parsed.positional.size(); ++i) {
     if (parsed.positional[i].empty()) {
-      return UsageError(absl::StrCat(c.args[i - 2], " must not be empty"));
+      return UsageError(absl::StrCat(c.args[std::min(i - 2, c.args.size() - 1)], " must not be empty"));
     }
   }
   return absl::OkStatus();

@@ -11,7 +11,7 @@ std::string Command::Usage() const {
     if (f.required) {
       absl::StrAppend(&usage, " --", f.name, " ", f.value);
     } else {
-      absl::StrAppend(&usage, " [--", f.name, " ", f.value, "]");
+      absl::StrAppend(&usage, " [--", f.name, f.value.empty() ? "" : " ", f.value, "]");
     }
   }
   return usage;
@@ -22,6 +22,7 @@ const std::vector<Command>& AllCommands() {
     auto* commands = new std::vector<Command>();
     for (Command& c : TenantCommands()) commands->push_back(std::move(c));
     for (Command& c : VaultCommands()) commands->push_back(std::move(c));
+    for (Command& c : GovernanceCommands()) commands->push_back(std::move(c));
     return commands;
   }();
   return *all;

@@ -13,14 +13,16 @@ namespace bastion::ctl {
 
 struct FlagSpec {
   std::string name;   // without the leading --, e.g. "tenant"
-  std::string value;  // how usage shows its value, e.g. "T" or "admin|member"
+  std::string value;  // how usage shows its value, e.g. "T" or "admin|member"; "" for a switch
+                      // that takes no value (--all-read-only means --all-read-only=true)
   bool required = false;
 };
 
 struct Command {
   std::string noun;
   std::string verb;
-  // Positional arguments as usage shows them, e.g. {"<slug>", "on|off"}; all are required.
+  // Positional arguments as usage shows them, e.g. {"<slug>", "on|off"}; all are required. The
+  // last may repeat: "<tool>..." (one or more) or "[<tool>...]" (any number).
   std::vector<std::string> args;
   std::vector<FlagSpec> flags;
   std::string summary;
@@ -41,6 +43,7 @@ inline FlagSpec TenantFlag() { return {"tenant", "T", true}; }
 // Per-service command sets, each defined in its own <service>_commands.cc.
 std::vector<Command> TenantCommands();
 std::vector<Command> VaultCommands();
+std::vector<Command> GovernanceCommands();
 
 // Every command, in the order help lists them.
 const std::vector<Command>& AllCommands();

@@ -71,6 +71,8 @@ class Context {
 
   // Positional arguments after `<noun> <verb>`; the dispatcher has checked their count.
   const std::string& arg(size_t i) const { return args_.at(i); }
+  // All of them, for a command whose last argument repeats ("<tool>...").
+  const std::vector<std::string>& args() const { return args_; }
   // A command flag (without the leading --), if given.
   std::optional<std::string> flag(const std::string& name) const;
   bool has_flag(const std::string& name) const { return flags_.count(name) > 0; }
