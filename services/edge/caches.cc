@@ -51,7 +51,8 @@ absl::StatusOr<TenantAccess> CachingDirectory::CheckAccess(const std::string& te
   }
   stats_.Miss("access");
   auto result = inner_.CheckAccess(tenant_slug);
-  if (result.ok()) {
+  // Only "allowed" is remembered: a tenant that was just activated must work on the next request.
+  if (result.ok() && result->allowed) {
     absl::MutexLock lock(&mu_);
     if (access_.size() > 50000) access_.clear();
     access_[tenant_slug] = {*result, now + access_ttl_};

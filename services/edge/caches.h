@@ -1,6 +1,8 @@
 // In-memory caches in front of the tenant directory and governance, so the MCP hot path makes
 // no remote call for an identity, a tenant's access or a user's allowed tools it saw recently.
-// Allowed tools are keyed by policy version: when governance reports a new version for a
+// A tenant's access is remembered only while it is allowed (a kill switch or deactivation
+// reaches clients within `access_ttl`; an activation on the next request). Allowed tools are
+// keyed by policy version: when governance reports a new version for a
 // tenant (WatchPolicy), that tenant's entries are dropped at once.
 #pragma once
 

@@ -35,6 +35,32 @@ TEST(Caches, IdentitiesAreServedFromMemoryUntilTheyExpire) {
   EXPECT_EQ(inner.authentications, 3);
 }
 
+class CountingDirectory : public FakeDirectory {
+ public:
+  absl::StatusOr<TenantAccess> CheckAccess(const std::string& slug) override {
+    ++checks;
+    return FakeDirectory::CheckAccess(slug);
+  }
+  int checks = 0;
+};
+
+TEST(Caches, AnActivationIsSeenOnTheNextRequestAndAllowedAccessIsRemembered) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  CountingDirectory inner;
+  inner.SetAccess("acme", TenantAccess{false, "Activation required.", 1});
+  CachingDirectory cache(inner, clock, stats, absl::Seconds(30), absl::Seconds(2));
+  EXPECT_FALSE(cache.CheckAccess("acme")->allowed);
+  inner.SetAccess("acme", TenantAccess{true, "", 2});
+  EXPECT_TRUE(cache.CheckAccess("acme")->allowed);
+  EXPECT_TRUE(cache.CheckAccess("acme")->allowed);
+  EXPECT_EQ(inner.checks, 2);
+  inner.SetAccess("acme", TenantAccess{false, "kill switch", 3});
+  clock.Advance(absl::Seconds(3));
+  EXPECT_FALSE(cache.CheckAccess("acme")->allowed);
+}
+
 TEST(Caches, ANewPolicyVersionDropsCachedToolListsAtOnce) {
   FakeClock clock;
   metrics::Registry registry;

@@ -1,0 +1,71 @@
+// Helpers shared by the end-to-end tests: bastionctl, the MCP SDK client, raw HTTP to the edge,
+// and the PagerDuty simulator's record of what it received.
+import { execFileSync } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export const env = process.env;
+export const edgeBase = env.BASTION_EDGE_BASE_URL;
+export const simUrl = env.BASTION_PAGERDUTY_SIM_URL;
+export const operatorToken = env.BASTION_ADMIN_TOKEN;
+
+// Runs bastionctl with `token` as the admin token; returns stdout. Throws with stderr on failure.
+export function ctl(args, { token = operatorToken, input } = {}) {
+  try {
+    return execFileSync(env.BASTION_CTL, args, {
+      env: { ...env, BASTION_ADMIN_TOKEN: token },
+      input: input ?? '',
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = new Error(`bastionctl ${args.join(' ')} failed: ${err.stderr || err.message}`);
+    e.stderr = String(err.stderr || '');
+    e.status = err.status;
+    throw e;
+  }
+}
+
+export function ctlJson(args, options) {
+  return JSON.parse(ctl([...args, '--output', 'json'], options));
+}
+
+export function mcpUrl(tenant, server = 'pagerduty') {
+  return new URL(`${edgeBase}/mcp/${tenant}/${server}`);
+}
+
+// A connected MCP SDK client for `token`.
+export async function connect(tenant, token, { capabilities = {}, server = 'pagerduty' } = {}) {
+  const transport = new StreamableHTTPClientTransport(mcpUrl(tenant, server), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: 'bastion-e2e', version: '1.0.0' }, { capabilities });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+// Requests the simulator has received since `since` (an index), Authorization redacted.
+export async function simRequests() {
+  const res = await fetch(`${simUrl}/_sim/requests`);
+  if (!res.ok) throw new Error(`simulator /_sim/requests: ${res.status}`);
+  const body = await res.json();
+  return Array.isArray(body) ? body : body.requests;
+}
+
+export function header(request, name) {
+  const h = request.headers || {};
+  for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+export async function postRaw(path, body, headers = {}) {
+  return fetch(`${edgeBase}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body,
+  });
+}
+
+export function unique(prefix) {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}

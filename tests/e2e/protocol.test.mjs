@@ -1,0 +1,129 @@
+// Bad input is answered, never crashes the edge; the official MCP conformance suite and the
+// MCP inspector CLI work against it.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ctl, connect, postRaw, unique, edgeBase } from './lib.mjs';
+
+const run = promisify(execFile);
+let slug;
+let token;
+
+before(() => {
+  slug = unique('proto');
+  ctl(['tenant', 'create', slug]);
+  ctl(['catalog', 'enable', 'pagerduty', '--tenant', slug]);
+  ctl(['tenant', 'activate', slug]);
+  ctl(['server', 'register', 'pagerduty', '--tenant', slug, '--type', 'pagerduty', '--auth', 'api-key',
+       '--tool-policy', 'approve-read-only']);
+  ctl(['credential', 'set-api-key', 'pagerduty', '--tenant', slug, '--actor-email', 'alice@acme.example'],
+      { input: `${process.env.BASTION_SIM_API_KEY}\n` });
+  ctl(['user', 'create', `pat@${slug}.example`, '--tenant', slug]);
+  ctl(['toolset', 'create', 'readers', '--tenant', slug, '--server', 'pagerduty',
+       '--tools', 'list_incidents,list_services']);
+  ctl(['profile', 'create', 'everyone', '--tenant', slug, '--toolsets', 'readers',
+       '--members', `user:pat@${slug}.example`]);
+  token = ctl(['token', 'issue', `pat@${slug}.example`, '--tenant', slug]).trim();
+});
+
+async function session() {
+  const res = await postRaw(`/mcp/${slug}/pagerduty`, JSON.stringify({
+    jsonrpc: '2.0', id: 1, method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  }), { authorization: `Bearer ${token}` });
+  assert.equal(res.status, 200);
+  return res.headers.get('mcp-session-id');
+}
+
+test('malformed, oversized and out-of-protocol requests get clear errors and the edge stays up', async () => {
+  const sid = await session();
+  const auth = { authorization: `Bearer ${token}`, 'mcp-session-id': sid };
+  const path = `/mcp/${slug}/pagerduty`;
+
+  const parse = await postRaw(path, '{"jsonrpc": "2.0", "id": 1, "method":', auth);
+  assert.equal(parse.status, 400);
+  assert.equal((await parse.json()).error.code, -32700);
+
+  const batch = await postRaw(path, JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'ping' }]), auth);
+  assert.equal((await batch.json()).error.code, -32600);
+
+  const unknown = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'sampling/whatever' }), auth);
+  assert.equal((await unknown.json()).error.code, -32601);
+
+  const wrongTypes = await postRaw(path, JSON.stringify({
+    jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_incidents', arguments: { limit: [1] } },
+  }), auth);
+  assert.equal((await wrongTypes.json()).result.isError, true);
+
+  const huge = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping', params: { pad: 'x'.repeat(3 << 20) } }), auth);
+  assert.equal(huge.status, 413);
+
+  const noSession = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'ping' }),
+                                  { authorization: `Bearer ${token}` });
+  assert.equal(noSession.status, 400);
+
+  const unknownSession = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'ping' }),
+                                       { authorization: `Bearer ${token}`, 'mcp-session-id': 'nope' });
+  assert.equal(unknownSession.status, 404);
+
+  const noAccept = await fetch(`${edgeBase}${path}`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }),
+  });
+  assert.equal(noAccept.status, 406);
+
+  const noToken = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'ping' }));
+  assert.equal(noToken.status, 401);
+  assert.match(noToken.headers.get('www-authenticate'), /^Bearer/);
+
+  // Still serving.
+  const ping = await postRaw(path, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }), auth);
+  assert.deepEqual((await ping.json()).result, {});
+});
+
+test('the official MCP conformance scenarios pass', async () => {
+  const proxy = spawn(process.execPath, ['auth_proxy.mjs', '0', edgeBase, token], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      proxy.stdout.on('data', (d) => {
+        const m = String(d).match(/listening (\d+)/);
+        if (m) resolve(m[1]);
+      });
+      proxy.on('exit', () => reject(new Error('auth proxy exited')));
+    });
+    const url = `http://localhost:${port}/mcp/${slug}/pagerduty`;
+    for (const scenario of ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection']) {
+      const out = await run('node_modules/.bin/conformance', ['server', '--url', url, '--scenario', scenario],
+                            { timeout: 120000 }).catch((err) => err);
+      const text = `${out.stdout ?? ''}${out.stderr ?? ''}`;
+      assert.ok(out.code === undefined || out.code === 0, `${scenario} failed:\n${text}`);
+      const summary = text.match(/Passed: (\d+)\/(\d+), (\d+) failed/);
+      assert.ok(summary, `${scenario}: no result summary:\n${text}`);
+      assert.equal(summary[3], '0', `${scenario}:\n${text}`);
+      assert.equal(summary[1], summary[2], `${scenario}:\n${text}`);
+    }
+  } finally {
+    proxy.kill();
+  }
+});
+
+test('the MCP inspector CLI lists the tools', async () => {
+  const { stdout } = await run('node_modules/.bin/mcp-inspector', [
+    '--cli', `${edgeBase}/mcp/${slug}/pagerduty`, '--transport', 'http',
+    '--header', `Authorization: Bearer ${token}`, '--method', 'tools/list',
+  ], { timeout: 120000 });
+  const names = JSON.parse(stdout).tools.map((t) => t.name).sort();
+  assert.deepEqual(names, ['list_incidents', 'list_services']);
+});
+
+test('the SDK negotiates an older protocol version and pings', async () => {
+  const { client, transport } = await connect(slug, token);
+  try {
+    await client.ping();
+    assert.ok(['2025-11-25', '2025-06-18', '2025-03-26'].includes(transport.protocolVersion ?? '2025-11-25'));
+  } finally {
+    await transport.terminateSession();
+    await client.close();
+  }
+});
