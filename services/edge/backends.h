@@ -84,6 +84,8 @@ class CredentialClient {
   // The /oauth/callback step; returns a short description of what was connected.
   virtual absl::StatusOr<std::string> CompleteUserAuthorization(const std::string& state,
                                                                 const std::string& code) = 0;
+  // PagerDuty rejected the credential this user was given: do not hand it out again.
+  virtual void Forget(const Identity& who, const std::string& server) {}
 };
 
 // How a tool call ended, as the connector saw it.

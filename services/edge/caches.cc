@@ -93,4 +93,54 @@ void CachingPolicy::Invalidate(const std::string& tenant_id, int64_t version) {
   if (version > newest) newest = version;
 }
 
+CachingCredentials::CachingCredentials(CredentialClient& inner, const Clock& clock, CacheStats& stats,
+                                       absl::Duration ttl)
+    : inner_(inner), clock_(clock), stats_(stats), ttl_(ttl) {}
+
+std::string CachingCredentials::Key(const Identity& who, const std::string& server) {
+  return absl::StrCat(who.tenant_id, "|", server, "|", who.user_id);
+}
+
+namespace {
+void Wipe(UpstreamCredential& c) { crypto::Cleanse(c.authorization); }
+}  // namespace
+
+absl::StatusOr<UpstreamCredential> CachingCredentials::GetUpstreamCredential(const Identity& who,
+                                                                             const std::string& server) {
+  const std::string key = Key(who, server);
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.expires > now) {
+      stats_.Hit("credential");
+      return it->second.credential;
+    }
+  }
+  stats_.Miss("credential");
+  auto result = inner_.GetUpstreamCredential(who, server);
+  if (!result.ok()) return result;
+  absl::Time expires = now + ttl_;
+  if (result->expires_at.has_value()) expires = std::min(expires, *result->expires_at - absl::Seconds(60));
+  if (expires > now) {
+    absl::MutexLock lock(&mu_);
+    if (entries_.size() > 50000) {
+      for (auto& [k, e] : entries_) Wipe(e.credential);
+      entries_.clear();
+    }
+    Entry& e = entries_[key];
+    Wipe(e.credential);
+    e = Entry{*result, expires};
+  }
+  return result;
+}
+
+void CachingCredentials::Forget(const Identity& who, const std::string& server) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(Key(who, server));
+  if (it == entries_.end()) return;
+  Wipe(it->second.credential);
+  entries_.erase(it);
+}
+
 }  // namespace bastion::edge

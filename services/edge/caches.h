@@ -71,4 +71,38 @@ class CachingPolicy : public PolicyClient {
   absl::flat_hash_map<std::string, int64_t> versions_ ABSL_GUARDED_BY(mu_);  // tenant -> newest seen
 };
 
+// Upstream credentials for a short time (never past 60 s before an OAuth token expires), so a
+// burst of tool calls costs one vault round trip. Entries hold secrets: they live only in
+// memory, are wiped when dropped, and one PagerDuty rejected is forgotten at once.
+class CachingCredentials : public CredentialClient {
+ public:
+  CachingCredentials(CredentialClient& inner, const Clock& clock, CacheStats& stats,
+                     absl::Duration ttl = absl::Seconds(30));
+  absl::StatusOr<UpstreamCredential> GetUpstreamCredential(const Identity& who,
+                                                           const std::string& server) override;
+  absl::StatusOr<AuthorizationNeeded> BeginUserAuthorization(const Identity& who,
+                                                             const std::string& server) override {
+    return inner_.BeginUserAuthorization(who, server);
+  }
+  absl::StatusOr<std::string> CompleteUserAuthorization(const std::string& state,
+                                                        const std::string& code) override {
+    return inner_.CompleteUserAuthorization(state, code);
+  }
+  void Forget(const Identity& who, const std::string& server) override;
+
+ private:
+  struct Entry {
+    UpstreamCredential credential;
+    absl::Time expires;
+  };
+  static std::string Key(const Identity& who, const std::string& server);
+
+  CredentialClient& inner_;
+  const Clock& clock_;
+  CacheStats& stats_;
+  const absl::Duration ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace bastion::edge

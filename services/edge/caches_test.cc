@@ -61,6 +61,51 @@ TEST(Caches, AnActivationIsSeenOnTheNextRequestAndAllowedAccessIsRemembered) {
   EXPECT_FALSE(cache.CheckAccess("acme")->allowed);
 }
 
+class CountingCredentials : public FakeCredentials {
+ public:
+  absl::StatusOr<UpstreamCredential> GetUpstreamCredential(const Identity& who, const std::string& s) override {
+    ++fetches;
+    auto c = FakeCredentials::GetUpstreamCredential(who, s);
+    if (c.ok()) c->expires_at = expires_at;
+    return c;
+  }
+  int fetches = 0;
+  std::optional<absl::Time> expires_at;
+};
+
+TEST(Caches, CredentialsAreReusedBrieflyAndARejectedOneIsForgotten) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  CountingCredentials inner;
+  CachingCredentials cache(inner, clock, stats, absl::Seconds(30));
+  Identity ana{"t", "acme", "u-ana", "ana@acme.com", {}, "personal", "k"};
+  Identity bo{"t", "acme", "u-bo", "bo@acme.com", {}, "personal", "k2"};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(cache.GetUpstreamCredential(ana, "pagerduty").ok());
+  EXPECT_EQ(inner.fetches, 1);
+  ASSERT_TRUE(cache.GetUpstreamCredential(bo, "pagerduty").ok());  // per user
+  EXPECT_EQ(inner.fetches, 2);
+  cache.Forget(ana, "pagerduty");
+  ASSERT_TRUE(cache.GetUpstreamCredential(ana, "pagerduty").ok());
+  EXPECT_EQ(inner.fetches, 3);
+  clock.Advance(absl::Seconds(31));
+  ASSERT_TRUE(cache.GetUpstreamCredential(ana, "pagerduty").ok());
+  EXPECT_EQ(inner.fetches, 4);
+}
+
+TEST(Caches, AnOAuthTokenCloseToExpiryIsNotCached) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  CountingCredentials inner;
+  inner.expires_at = clock.Now() + absl::Seconds(45);
+  CachingCredentials cache(inner, clock, stats, absl::Seconds(30));
+  Identity ana{"t", "acme", "u-ana", "ana@acme.com", {}, "personal", "k"};
+  ASSERT_TRUE(cache.GetUpstreamCredential(ana, "pagerduty").ok());
+  ASSERT_TRUE(cache.GetUpstreamCredential(ana, "pagerduty").ok());
+  EXPECT_EQ(inner.fetches, 2);
+}
+
 TEST(Caches, ANewPolicyVersionDropsCachedToolListsAtOnce) {
   FakeClock clock;
   metrics::Registry registry;

@@ -91,6 +91,7 @@ int Run() {
   CacheStats cache_stats(registry);
   CachingDirectory directory(tenant_backend, RealClock::Get(), cache_stats);
   CachingPolicy policy(governance, RealClock::Get(), cache_stats);
+  CachingCredentials credentials(vault, RealClock::Get(), cache_stats);
 
   http::CurlHttpClient upstream_http;
   pagerduty::ExecutorOptions pd;
@@ -111,7 +112,7 @@ int Run() {
   options.tenant_requests_per_second = absl::GetFlag(FLAGS_tenant_requests_per_second);
   options.user_requests_per_second = absl::GetFlag(FLAGS_user_requests_per_second);
   options.credential_calls_per_minute = absl::GetFlag(FLAGS_credential_calls_per_minute);
-  McpEndpoint endpoint(options, directory, policy, vault, tools, audit, sessions, RealClock::Get(), stats);
+  McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
   Executor executor(absl::GetFlag(FLAGS_workers), 2000);
   StreamHub hub;
@@ -132,7 +133,7 @@ int Run() {
   http_options.io_threads = absl::GetFlag(FLAGS_io_threads);
   http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   http::HttpServer mcp_server(http_options);
-  RegisterEdgeRoutes(mcp_server, endpoint, vault, executor, hub);
+  RegisterEdgeRoutes(mcp_server, endpoint, credentials, executor, hub);
 
   ServiceRunner server({"edge", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)}, registry);
   server.AddReadinessCheck("audit_queue", [&audit] { return audit.HasRoom(); });

@@ -496,6 +496,7 @@ boost::json::object McpEndpoint::CallTool(const mcp::Message& m, Context& ctx) {
       break;
     case ToolOutcome::Kind::kCredentialRejected:
       event.outcome = "credential_rejected";
+      credentials_.Forget(ctx.identity, ctx.server);
       break;
     case ToolOutcome::Kind::kPermissionMissing:
       event.outcome = "permission_missing";

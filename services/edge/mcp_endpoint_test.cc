@@ -270,6 +270,19 @@ TEST_F(McpEndpointTest, AUserWithoutAGrantGetsTheAuthorizeLinkAsElicitationOrToo
   EXPECT_EQ(audit_.events.back().outcome, "authorization_required");
 }
 
+TEST_F(McpEndpointTest, ACredentialPagerDutyRejectsIsForgottenAndTheModelIsTold) {
+  policy_.Allow("u-ana", "list_services");
+  tools_.reject_key = true;
+  std::string session = Initialize();
+  http::Response r = Call(session, "list_services");
+  EXPECT_TRUE(Body(r).at("result").at("isError").as_bool());
+  EXPECT_THAT(std::string(Body(r).at("result").at("content").at(0).at("text").as_string()),
+              HasSubstr("rejected the credential"));
+  EXPECT_EQ(credentials_.forgotten, 1);
+  EXPECT_EQ(audit_.events.back().outcome, "credential_rejected");
+  EXPECT_EQ(audit_.events.back().upstream_status, 401);
+}
+
 TEST_F(McpEndpointTest, NoToolRunsWhenTheAuditQueueIsFull) {
   std::string session = Initialize();
   audit_.full = true;

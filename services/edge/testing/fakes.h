@@ -65,6 +65,8 @@ class FakeCredentials : public CredentialClient {
   absl::StatusOr<std::string> CompleteUserAuthorization(const std::string&, const std::string&) override {
     return std::string("PagerDuty connected");
   }
+  void Forget(const Identity&, const std::string&) override { ++forgotten; }
+  int forgotten = 0;
 };
 
 class FakeTools : public ToolRunner {
@@ -87,12 +89,17 @@ class FakeTools : public ToolRunner {
                   const UpstreamCredential& credential) override {
     ++runs;
     last_authorization = credential.authorization;
+    if (tool == "list_services" && credential.authorization == "Token token=sim-key" && reject_key) {
+      return ToolOutcome{ToolOutcome::Kind::kCredentialRejected, nullptr,
+                         "PagerDuty rejected the credential: it is invalid or expired", 401};
+    }
     if (args.contains("limit") && !args.at("limit").is_int64()) {
       return ToolOutcome{ToolOutcome::Kind::kInvalidArguments, nullptr, "arguments.limit: expected integer", 0};
     }
     return ToolOutcome{ToolOutcome::Kind::kOk, boost::json::object{{"tool", tool}, {"incidents", boost::json::array{}}}, "", 200};
   }
   int runs = 0;
+  bool reject_key = false;
   std::string last_authorization;
 
  private:
