@@ -120,6 +120,22 @@ stack_start() {
     --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
     --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
   stack_wait_ready edge "http://127.0.0.1:$a_edge/readyz" || return 1
+
+  # A second edge replica on the same key, when asked: sessions need no stickiness.
+  local edge2_base=""
+  if [ "${BASTION_EDGE_REPLICAS:-1}" -ge 2 ]; then
+    local edge2_port a_edge2
+    edge2_port=$(stack_free_port)
+    a_edge2=$(stack_free_port)
+    stack_run "$dir" edge2 "$(bastion_bin services/edge/edge)" \
+      --grpc_address="127.0.0.1:$(stack_free_port)" --admin_address="127.0.0.1:$a_edge2" \
+      --http_address="127.0.0.1:$edge2_port" --service_token_file="$s/edge.token" \
+      --session_key_file="$s/session.key" --tenant_address="127.0.0.1:$tenant_port" \
+      --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
+      --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
+    stack_wait_ready edge2 "http://127.0.0.1:$a_edge2/readyz" || return 1
+    edge2_base="http://localhost:$edge2_port"
+  fi
   unset BASTION_DATABASE_URL
 
   cat >"$dir/stack.env" <<ENV
@@ -128,6 +144,7 @@ BASTION_TENANT_ADDR=127.0.0.1:$tenant_port
 BASTION_VAULT_ADDR=127.0.0.1:$vault_port
 BASTION_GOVERNANCE_ADDR=127.0.0.1:$gov_port
 BASTION_EDGE_BASE_URL=http://localhost:$edge_port
+BASTION_EDGE2_BASE_URL=$edge2_base
 BASTION_PAGERDUTY_SIM_URL=$sim_url
 BASTION_SIM_API_KEY=$sim_key
 BASTION_METRICS_URLS="http://127.0.0.1:$a_tenant/metrics http://127.0.0.1:$a_vault/metrics http://127.0.0.1:$a_gov/metrics http://127.0.0.1:$a_edge/metrics"
@@ -140,7 +157,7 @@ ENV
 # keep-db the database's files stay for the next start, otherwise they are removed.
 stack_stop() {
   local dir=$1 keep_db=${2:-}
-  for name in edge governance vault tenant pagerduty_sim; do
+  for name in edge2 edge governance vault tenant pagerduty_sim; do
     local pidfile=$dir/pids/$name.pid
     [ -f "$pidfile" ] || continue
     local pid

@@ -71,6 +71,32 @@ absl::StatusOr<TenantAccess> GrpcTenantDirectory::CheckAccess(const std::string&
   return TenantAccess{out.allowed(), out.message(), out.tenant_version()};
 }
 
+absl::Status GrpcTenantDirectory::Publish(const std::string& session_hash, absl::Time expires_at) {
+  grpc::ClientContext ctx;
+  grpcutil::PrepareClientContext(ctx, options_.service_token, options_.timeout);
+  tv::EndSessionRequest req;
+  req.set_session_hash(session_hash);
+  *req.mutable_expires_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(expires_at));
+  tv::EndSessionResponse out;
+  return grpcutil::FromGrpc(stub_->EndSession(&ctx, req, &out));
+}
+
+absl::StatusOr<std::vector<EndedSessionRecord>> GrpcTenantDirectory::Since(int64_t after_seq) {
+  grpc::ClientContext ctx;
+  grpcutil::PrepareClientContext(ctx, options_.service_token, options_.timeout);
+  tv::ListEndedSessionsRequest req;
+  req.set_after_seq(after_seq);
+  req.set_limit(1000);
+  tv::ListEndedSessionsResponse out;
+  if (auto s = grpcutil::FromGrpc(stub_->ListEndedSessions(&ctx, req, &out)); !s.ok()) return s;
+  std::vector<EndedSessionRecord> records;
+  for (const auto& e : out.sessions()) {
+    records.push_back({e.seq(), e.session_hash(),
+                       absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(e.expires_at()))});
+  }
+  return records;
+}
+
 GrpcPolicyClient::GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, GrpcBackendOptions options)
     : stub_(gv::GovernanceService::NewStub(std::move(channel))), options_(std::move(options)) {}
 

@@ -15,6 +15,7 @@
 #include "proto/bastion/tenant/v1/tenant.grpc.pb.h"
 #include "proto/bastion/vault/v1/vault.grpc.pb.h"
 #include "services/edge/backends.h"
+#include "services/edge/session_sync.h"
 
 namespace bastion::edge {
 
@@ -23,11 +24,13 @@ struct GrpcBackendOptions {
   absl::Duration timeout = absl::Seconds(3);
 };
 
-class GrpcTenantDirectory : public TenantDirectory {
+class GrpcTenantDirectory : public TenantDirectory, public SessionLedger {
  public:
   GrpcTenantDirectory(std::shared_ptr<grpc::Channel> channel, GrpcBackendOptions options);
   absl::StatusOr<Identity> Authenticate(const std::string& token) override;
   absl::StatusOr<TenantAccess> CheckAccess(const std::string& tenant_slug) override;
+  absl::Status Publish(const std::string& session_hash, absl::Time expires_at) override;
+  absl::StatusOr<std::vector<EndedSessionRecord>> Since(int64_t after_seq) override;
 
  private:
   std::unique_ptr<tenant::v1::TenantService::Stub> stub_;

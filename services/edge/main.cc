@@ -103,6 +103,18 @@ int Run() {
   AuditQueue audit([&governance](const std::vector<AuditEvent>& batch) { return governance.RecordToolCalls(batch); },
                    static_cast<size_t>(absl::GetFlag(FLAGS_audit_queue_capacity)), 100, registry);
   SessionCodec sessions(session_keys, RealClock::Get(), absl::Hours(24));
+  // Sessions ended here end on every replica: published to the tenant service, polled back.
+  sessions.SetPublisher([&tenant_backend](const std::string& hash, absl::Time expires) {
+    if (auto s = tenant_backend.Publish(hash, expires); !s.ok()) {
+      log::Warn("could not share an ended session with other replicas", {{"error", s.message()}});
+    }
+  });
+  EndedSessionSync session_sync(sessions, tenant_backend);
+  Periodic session_poll(absl::Seconds(1), [&session_sync] {
+    if (auto s = session_sync.Poll(); !s.ok()) {
+      log::Debug("could not read ended sessions", {{"error", s.message()}});
+    }
+  });
   EdgeStats stats(registry);
 
   EndpointOptions options;
@@ -146,6 +158,7 @@ int Run() {
   mcp_server.Shutdown(absl::Seconds(10));
   executor.Shutdown();
   keepalive.Stop();
+  session_poll.Stop();
   governance.Stop();
   audit.Drain(absl::Seconds(10));
   upstream_http.Shutdown();

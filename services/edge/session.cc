@@ -43,16 +43,25 @@ absl::StatusOr<Session> SessionCodec::Verify(const std::string& id) const {
   Session s{f[1], f[2], f[3], f[4], absl::FromUnixSeconds(issued), f[6]};
   if (clock_.Now() - s.issued_at > max_age_) return unknown;
   absl::MutexLock lock(&mu_);
-  if (ended_.contains(id)) return unknown;
+  if (ended_.contains(HashOf(id))) return unknown;
   return s;
 }
+
+std::string SessionCodec::HashOf(const std::string& id) { return crypto::HexEncode(crypto::Sha256(id)); }
 
 void SessionCodec::End(const std::string& id) {
   auto s = Verify(id);
   if (!s.ok()) return;
+  const absl::Time expires = s->issued_at + max_age_;
+  const std::string hash = HashOf(id);
+  MarkEnded(hash, expires);
+  if (publisher_) publisher_(hash, expires);
+}
+
+void SessionCodec::MarkEnded(const std::string& session_hash, absl::Time expires_at) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_.Now();
-  // Forget ended ids once they would be too old anyway, so the set stays bounded.
+  // Forget ended sessions once they would be too old anyway, so the set stays bounded.
   for (auto it = ended_.begin(); it != ended_.end();) {
     if (it->second < now) {
       ended_.erase(it++);
@@ -60,7 +69,7 @@ void SessionCodec::End(const std::string& id) {
       ++it;
     }
   }
-  ended_[id] = s->issued_at + max_age_;
+  if (expires_at >= now) ended_[session_hash] = expires_at;
 }
 
 }  // namespace bastion::edge

@@ -3,7 +3,9 @@
 // bound to the user: a session presented with another user's bearer token is not found.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -24,6 +26,9 @@ struct Session {
 
 class SessionCodec {
  public:
+  // Told of each session this replica ends, so other replicas can learn of it.
+  using Publisher = std::function<void(const std::string& session_hash, absl::Time expires_at)>;
+
   // `keys`: the current signing key first, then older keys still accepted (rotation).
   SessionCodec(std::vector<std::string> keys, const Clock& clock, absl::Duration max_age);
 
@@ -31,15 +36,20 @@ class SessionCodec {
                     const std::string& server, const std::string& protocol_version);
   // NotFound for anything this edge fleet did not issue, that expired, or that was ended.
   absl::StatusOr<Session> Verify(const std::string& id) const;
-  // Ends a session on this replica (and, through the ended-session list, on others).
+  // Ends a session on this replica and tells the publisher, so it ends on the others too.
   void End(const std::string& id);
+  // A session another replica ended (by the SHA-256 hex of its id).
+  void MarkEnded(const std::string& session_hash, absl::Time expires_at);
+  void SetPublisher(Publisher publisher) { publisher_ = std::move(publisher); }
+  static std::string HashOf(const std::string& id);
 
  private:
   std::vector<std::string> keys_;
   const Clock& clock_;
   const absl::Duration max_age_;
   mutable absl::Mutex mu_;
-  // Ended ids until they would have expired anyway.
+  Publisher publisher_;
+  // Hashes of ended ids, until the sessions would have expired anyway.
   absl::flat_hash_map<std::string, absl::Time> ended_ ABSL_GUARDED_BY(mu_);
 };
 

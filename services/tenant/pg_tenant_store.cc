@@ -113,6 +113,17 @@ constexpr pg::Statement kTouchTokens{
     "UPDATE tenant.client_tokens t SET last_used_at = GREATEST(COALESCE(t.last_used_at, v.at), v.at) "
     "FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS at) v WHERE t.id = v.id"};
 
+constexpr pg::Statement kEndSession{
+    "session_end",
+    "INSERT INTO tenant.ended_sessions (session_hash, ended_at, expires_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (session_hash) DO NOTHING"};
+constexpr pg::Statement kDropExpiredSessions{
+    "session_drop_expired", "DELETE FROM tenant.ended_sessions WHERE expires_at < $1"};
+constexpr pg::Statement kListEndedSessions{
+    "session_list_ended",
+    "SELECT seq, session_hash, expires_at FROM tenant.ended_sessions WHERE seq > $1 AND expires_at >= $2 "
+    "ORDER BY seq LIMIT $3"};
+
 bool IsUuid(const std::string& s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -410,6 +421,24 @@ absl::Status PgTenantStore::TouchTokens(const absl::flat_hash_map<std::string, a
   const std::string id_array = "{" + absl::StrJoin(ids, ",") + "}";
   const std::string time_array = "{\"" + absl::StrJoin(times, "\",\"") + "\"}";
   return Run(kTouchTokens, {id_array, time_array}).status();
+}
+
+absl::Status PgTenantStore::EndSession(const std::string& session_hash, absl::Time expires_at,
+                                       absl::Time now) {
+  RETURN_IF_ERROR(Run(kDropExpiredSessions, {now}).status());
+  return Run(kEndSession, {session_hash, now, expires_at}).status();
+}
+
+absl::StatusOr<std::vector<EndedSession>> PgTenantStore::ListEndedSessions(int64_t after_seq, int limit,
+                                                                           absl::Time now) {
+  ASSIGN_OR_RETURN(pg::Result r, Run(kListEndedSessions, {after_seq, now, limit}));
+  return All<EndedSession>(r, [](RowReader& in) {
+    EndedSession e;
+    e.seq = in.Int();
+    e.session_hash = in.Str();
+    e.expires_at = in.Time();
+    return e;
+  });
 }
 
 }  // namespace bastion::tenant

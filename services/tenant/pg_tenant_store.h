@@ -45,6 +45,9 @@ class PgTenantStore : public TenantStore {
   absl::StatusOr<ClientToken> RevokeToken(const std::string& tenant_id, const std::string& token_id,
                                           absl::Time now) override;
   absl::Status TouchTokens(const absl::flat_hash_map<std::string, absl::Time>& last_used) override;
+  absl::Status EndSession(const std::string& session_hash, absl::Time expires_at, absl::Time now) override;
+  absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t after_seq, int limit,
+                                                              absl::Time now) override;
 
  private:
   absl::StatusOr<pg::Result> Run(const pg::Statement& stmt, const pg::Params& params);

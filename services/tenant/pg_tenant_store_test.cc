@@ -133,5 +133,24 @@ TEST_F(PgTenantStoreTest, CatalogEntriesAreEnabledPerTenant) {
   EXPECT_EQ(svc_->SetCatalogEntry(op_, "acme", "nosuch", true).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(PgTenantStoreTest, EndedSessionsAreListedInOrderOnceAndDropAfterExpiry) {
+  const Caller edge = Caller::Service("edge");
+  const std::string a(64, 'a'), b(64, 'b');
+  ASSERT_TRUE(svc_->EndSession(edge, a, clock_.Now() + absl::Hours(1)).ok());
+  ASSERT_TRUE(svc_->EndSession(edge, a, clock_.Now() + absl::Hours(1)).ok());  // idempotent
+  ASSERT_TRUE(svc_->EndSession(edge, b, clock_.Now() + absl::Hours(3)).ok());
+  auto all = svc_->ListEndedSessions(edge, 0, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].session_hash, a);
+  auto after = svc_->ListEndedSessions(edge, (*all)[0].seq, 100);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].session_hash, b);
+  clock_.Advance(absl::Hours(2));
+  auto later = svc_->ListEndedSessions(edge, 0, 100);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].session_hash, b);
+}
+
 }  // namespace
 }  // namespace bastion::tenant

@@ -306,6 +306,26 @@ TenantGrpc::Reactor* TenantGrpc::Authenticate(Ctx* ctx, const pb::AuthenticateRe
   });
 }
 
+TenantGrpc::Reactor* TenantGrpc::EndSession(Ctx* ctx, const pb::EndSessionRequest* req, pb::EndSessionResponse*) {
+  return Call(ctx, "EndSession", [=](const Caller& c) {
+    return svc_.EndSession(c, req->session_hash(), FromTimestamp(req->expires_at()));
+  });
+}
+
+TenantGrpc::Reactor* TenantGrpc::ListEndedSessions(Ctx* ctx, const pb::ListEndedSessionsRequest* req,
+                                                   pb::ListEndedSessionsResponse* resp) {
+  return Call(ctx, "ListEndedSessions", [=](const Caller& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto ended, svc_.ListEndedSessions(c, req->after_seq(), req->limit()));
+    for (const EndedSession& e : ended) {
+      pb::EndedSession* out = resp->add_sessions();
+      out->set_seq(e.seq);
+      out->set_session_hash(e.session_hash);
+      SetTime(e.expires_at, out->mutable_expires_at());
+    }
+    return absl::OkStatus();
+  });
+}
+
 #undef TENANT_REPLY
 
 }  // namespace bastion::tenant

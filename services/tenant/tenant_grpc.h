@@ -49,6 +49,8 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
                             pb::ListClientTokensResponse*) override;
   Reactor* RevokeClientToken(Ctx*, const pb::RevokeClientTokenRequest*, pb::ClientToken*) override;
   Reactor* Authenticate(Ctx*, const pb::AuthenticateRequest*, pb::Identity*) override;
+  Reactor* EndSession(Ctx*, const pb::EndSessionRequest*, pb::EndSessionResponse*) override;
+  Reactor* ListEndedSessions(Ctx*, const pb::ListEndedSessionsRequest*, pb::ListEndedSessionsResponse*) override;
 
  private:
   // Runs `fn(caller)` on the executor once the caller is known.

@@ -445,6 +445,29 @@ absl::StatusOr<Caller> TenantService::CallerForToken(const std::string& token) {
   return c;
 }
 
+absl::Status TenantService::EndSession(const Caller& caller, const std::string& session_hash,
+                                       absl::Time expires_at) {
+  if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
+    return absl::PermissionDeniedError("only the edge may end MCP sessions");
+  }
+  if (session_hash.size() != 64 || !std::all_of(session_hash.begin(), session_hash.end(), [](char c) {
+        return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+      })) {
+    return absl::InvalidArgumentError("session_hash must be 64 lowercase hex characters (SHA-256)");
+  }
+  const absl::Time now = clock_.Now();
+  if (expires_at <= now) return absl::OkStatus();  // already dead everywhere
+  return store_.EndSession(session_hash, expires_at, now);
+}
+
+absl::StatusOr<std::vector<EndedSession>> TenantService::ListEndedSessions(const Caller& caller,
+                                                                           int64_t after_seq, int limit) {
+  if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
+    return absl::PermissionDeniedError("only the edge may read ended MCP sessions");
+  }
+  return store_.ListEndedSessions(after_seq, limit <= 0 ? 1000 : std::min(limit, 10000), clock_.Now());
+}
+
 absl::Status TenantService::FlushLastUsed() {
   absl::flat_hash_map<std::string, absl::Time> batch;
   {

@@ -84,6 +84,11 @@ class TenantService {
   // Resolves an admin RPC's bearer token to a caller without the service check.
   absl::StatusOr<Caller> CallerForToken(const std::string& token);
 
+  // MCP sessions ended on an edge replica; only the edge may call these.
+  absl::Status EndSession(const Caller& caller, const std::string& session_hash, absl::Time expires_at);
+  absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(const Caller& caller, int64_t after_seq,
+                                                              int limit);
+
   // Writes the last-used times gathered since the previous flush, in one batch.
   absl::Status FlushLastUsed();
 

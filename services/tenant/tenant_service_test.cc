@@ -243,6 +243,18 @@ TEST_F(TenantServiceTest, LastUsedTimesAreWrittenInOneBatchNotPerCall) {
   EXPECT_TRUE(svc_.ListClientTokens(op_, "acme", "")->at(0).last_used_at.has_value());
 }
 
+TEST_F(TenantServiceTest, OnlyTheEdgeRecordsEndedSessionsAndHashesAreChecked) {
+  const std::string hash(64, 'c');
+  EXPECT_EQ(svc_.EndSession(op_, hash, clock_.Now() + absl::Hours(1)).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(svc_.EndSession(Caller::Service("governance"), hash, clock_.Now() + absl::Hours(1)).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(svc_.EndSession(edge_, "not-a-hash", clock_.Now() + absl::Hours(1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(svc_.EndSession(edge_, hash, clock_.Now() + absl::Hours(1)).ok());
+  EXPECT_EQ(svc_.ListEndedSessions(edge_, 0, 10)->size(), 1u);
+  EXPECT_FALSE(svc_.ListEndedSessions(op_, 0, 10).ok());
+}
+
 TEST_F(TenantServiceTest, TenantsPageBySlug) {
   for (const char* slug : {"a1", "b2", "c3", "d4", "e5"}) MakeTenant(slug);
   auto first = svc_.ListTenants(op_, 2, "");

@@ -61,6 +61,12 @@ class TenantStore {
                                                   const std::string& token_id, absl::Time now) = 0;
   // Records last-used times in one batch (token id -> time).
   virtual absl::Status TouchTokens(const absl::flat_hash_map<std::string, absl::Time>& last_used) = 0;
+
+  // Records an ended MCP session (idempotent) and drops records past their expiry.
+  virtual absl::Status EndSession(const std::string& session_hash, absl::Time expires_at, absl::Time now) = 0;
+  // Unexpired ended sessions with seq > after_seq, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t after_seq, int limit,
+                                                                      absl::Time now) = 0;
 };
 
 }  // namespace bastion::tenant

@@ -107,6 +107,12 @@ struct AccessCheck {
   int64_t tenant_version = 0;
 };
 
+struct EndedSession {
+  int64_t seq = 0;
+  std::string session_hash;
+  absl::Time expires_at;
+};
+
 // Who is calling an RPC, resolved by the adapter from request metadata.
 struct Caller {
   enum class Kind { kNone, kOperator, kTenantAdmin, kTenantMember, kService };

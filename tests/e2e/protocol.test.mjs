@@ -127,3 +127,31 @@ test('the SDK negotiates an older protocol version and pings', async () => {
     await client.close();
   }
 });
+
+test('a session works on any edge replica, and once ended it is ended on all of them', async () => {
+  const second = process.env.BASTION_EDGE2_BASE_URL;
+  assert.ok(second, 'the e2e stack runs two edge replicas');
+  const sid = await session();  // issued by the first replica
+  const path = `/mcp/${slug}/pagerduty`;
+  const headers = {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${token}`, 'mcp-session-id': sid,
+  };
+  const list = await fetch(`${second}${path}`, {
+    method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  assert.equal(list.status, 200);
+  assert.ok((await list.json()).result.tools.length > 0);
+
+  const end = await fetch(`${edgeBase}${path}`, { method: 'DELETE', headers });
+  assert.equal(end.status, 200);
+  let status = 200;
+  for (let i = 0; i < 30 && status === 200; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await fetch(`${second}${path}`, {
+      method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+    });
+    status = r.status;
+  }
+  assert.equal(status, 404);
+});

@@ -211,6 +211,23 @@ class FakeTenantStore : public TenantStore {
     return absl::OkStatus();
   }
 
+  absl::Status EndSession(const std::string& hash, absl::Time expires_at, absl::Time now) override {
+    absl::MutexLock l(&mu_);
+    for (auto& e : ended_) {
+      if (e.session_hash == hash) return absl::OkStatus();
+    }
+    ended_.push_back({static_cast<int64_t>(ended_.size()) + 1, hash, expires_at});
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t after, int limit, absl::Time now) override {
+    absl::MutexLock l(&mu_);
+    std::vector<EndedSession> out;
+    for (auto& e : ended_) {
+      if (e.seq > after && e.expires_at >= now && static_cast<int>(out.size()) < limit) out.push_back(e);
+    }
+    return out;
+  }
+
   int token_lookups = 0;
   int touch_batches = 0;
 
@@ -232,6 +249,7 @@ class FakeTenantStore : public TenantStore {
   std::map<std::string, User> users_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::pair<ClientToken, std::string>> tokens_ ABSL_GUARDED_BY(mu_);
+  std::vector<EndedSession> ended_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bastion::tenant

@@ -1,0 +1,82 @@
+#include "services/edge/session.h"
+
+#include <map>
+
+#include "gtest/gtest.h"
+#include "services/edge/session_sync.h"
+
+namespace bastion::edge {
+namespace {
+
+// The tenant service's ledger, in memory.
+class FakeLedger : public SessionLedger {
+ public:
+  absl::Status Publish(const std::string& hash, absl::Time expires) override {
+    records_.push_back({static_cast<int64_t>(records_.size()) + 1, hash, expires});
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<EndedSessionRecord>> Since(int64_t after) override {
+    std::vector<EndedSessionRecord> out;
+    for (const auto& r : records_) {
+      if (r.seq > after) out.push_back(r);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<EndedSessionRecord> records_;
+};
+
+TEST(Session, AnyReplicaWithTheKeyVerifiesWhatAnotherIssued) {
+  FakeClock clock;
+  SessionCodec a({"k1"}, clock, absl::Hours(24));
+  SessionCodec b({"k1"}, clock, absl::Hours(24));
+  std::string id = a.Issue("t1", "u1", "pagerduty", "2025-11-25");
+  auto s = b.Verify(id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->user_id, "u1");
+  EXPECT_EQ(s->server, "pagerduty");
+  EXPECT_EQ(s->protocol_version, "2025-11-25");
+}
+
+TEST(Session, ForgedTamperedOrExpiredIdsAreNotFound) {
+  FakeClock clock;
+  SessionCodec a({"k1"}, clock, absl::Hours(24));
+  SessionCodec other({"another-key"}, clock, absl::Hours(24));
+  std::string id = a.Issue("t1", "u1", "pagerduty", "2025-11-25");
+  EXPECT_EQ(other.Verify(id).status().code(), absl::StatusCode::kNotFound);
+  std::string tampered = id;
+  tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(a.Verify(tampered).ok());
+  EXPECT_FALSE(a.Verify("").ok());
+  EXPECT_FALSE(a.Verify("no-dot-here").ok());
+  clock.Advance(absl::Hours(25));
+  EXPECT_FALSE(a.Verify(id).ok());
+}
+
+TEST(Session, OldKeysStillVerifyDuringRotation) {
+  FakeClock clock;
+  SessionCodec before({"old"}, clock, absl::Hours(24));
+  SessionCodec after({"new", "old"}, clock, absl::Hours(24));
+  EXPECT_TRUE(after.Verify(before.Issue("t", "u", "s", "2025-11-25")).ok());
+}
+
+TEST(Session, ASessionEndedOnOneReplicaStaysEndedOnAnother) {
+  FakeClock clock;
+  FakeLedger ledger;
+  SessionCodec a({"k1"}, clock, absl::Hours(24));
+  SessionCodec b({"k1"}, clock, absl::Hours(24));
+  a.SetPublisher([&](const std::string& hash, absl::Time exp) { ASSERT_TRUE(ledger.Publish(hash, exp).ok()); });
+  EndedSessionSync sync_b(b, ledger);
+  std::string id = a.Issue("t1", "u1", "pagerduty", "2025-11-25");
+  std::string other = a.Issue("t1", "u1", "pagerduty", "2025-11-25");
+  ASSERT_TRUE(b.Verify(id).ok());
+  a.End(id);
+  EXPECT_FALSE(a.Verify(id).ok());
+  ASSERT_TRUE(sync_b.Poll().ok());
+  EXPECT_EQ(b.Verify(id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(b.Verify(other).ok());
+}
+
+}  // namespace
+}  // namespace bastion::edge
