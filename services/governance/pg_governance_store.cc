@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/pg/row_reader.h"
 #include "common/status/status_macros.h"
 #include "services/governance/audit_chain.h"
 
@@ -200,43 +201,23 @@ absl::Status CheckTenant(const std::string& tenant_id) {
   return absl::InvalidArgumentError("tenant id must be a UUID");
 }
 
-// Reads columns left to right; the statements above fix their order.
-class RowReader {
- public:
-  RowReader(const pg::Result& r, int row) : r_(r), row_(row) {}
-  std::string Str() { return r_.GetString(row_, col_++).value_or(""); }
-  bool Bool() { return r_.GetBool(row_, col_++).value_or(false); }
-  int64_t Int() { return r_.GetInt64(row_, col_++).value_or(0); }
-  absl::Time Time() { return r_.GetTime(row_, col_++).value_or(absl::InfinitePast()); }
-  std::optional<absl::Time> OptTime() {
-    if (r_.IsNull(row_, col_)) {
-      ++col_;
-      return std::nullopt;
-    }
-    return Time();
-  }
-  template <typename E>
-  E Enum(E fallback) {
-    E out = fallback;
-    Parse(Str(), &out);
-    return out;
-  }
+// A stored enum's text as the domain enum; `fallback` for a value no code wrote.
+template <typename E>
+E ReadEnum(pg::RowReader& in, E fallback) {
+  E out = fallback;
+  Parse(in.Str(), &out);
+  return out;
+}
 
- private:
-  const pg::Result& r_;
-  int row_;
-  int col_ = 0;
-};
-
-Server ReadServer(RowReader& in) {
+Server ReadServer(pg::RowReader& in) {
   Server s;
   s.id = in.Str();
   s.tenant_id = in.Str();
   s.name = in.Str();
-  s.type = in.Enum(ServerType::kPagerDuty);
-  s.region = in.Enum(Region::kUs);
-  s.auth_mode = in.Enum(AuthMode::kApiKey);
-  s.tool_policy = in.Enum(ToolPolicy::kTenantDefault);
+  s.type = ReadEnum(in, ServerType::kPagerDuty);
+  s.region = ReadEnum(in, Region::kUs);
+  s.auth_mode = ReadEnum(in, AuthMode::kApiKey);
+  s.tool_policy = ReadEnum(in, ToolPolicy::kTenantDefault);
   s.enabled = in.Bool();
   s.created_at = in.Time();
   s.updated_at = in.Time();
@@ -244,14 +225,14 @@ Server ReadServer(RowReader& in) {
   return s;
 }
 
-Tool ReadTool(RowReader& in) {
+Tool ReadTool(pg::RowReader& in) {
   Tool t;
   t.tenant_id = in.Str();
   t.server_id = in.Str();
   t.name = in.Str();
   t.title = in.Str();
   t.description = in.Str();
-  t.access = in.Enum(Access::kWrite);
+  t.access = ReadEnum(in, Access::kWrite);
   t.annotations.read_only = in.Bool();
   t.annotations.destructive = in.Bool();
   t.annotations.idempotent = in.Bool();
@@ -259,7 +240,7 @@ Tool ReadTool(RowReader& in) {
   t.scopes = absl::StrSplit(in.Str(), ' ', absl::SkipEmpty());
   t.definition_json = in.Str();
   t.digest = in.Str();
-  t.state = in.Enum(ToolState::kPendingReview);
+  t.state = ReadEnum(in, ToolState::kPendingReview);
   t.kill_switch = in.Bool();
   t.discovered_at = in.Time();
   t.state_changed_at = in.Time();
@@ -267,7 +248,7 @@ Tool ReadTool(RowReader& in) {
   return t;
 }
 
-AuditEvent ReadEvent(RowReader& in) {
+AuditEvent ReadEvent(pg::RowReader& in) {
   AuditEvent e;
   bool parsed = true;
   auto parse = [&](auto fallback) {
@@ -304,21 +285,6 @@ AuditEvent ReadEvent(RowReader& in) {
   return e;
 }
 
-template <typename T, typename F>
-std::vector<T> All(const pg::Result& r, F read) {
-  std::vector<T> out;
-  out.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    RowReader in(r, i);
-    out.push_back(read(in));
-  }
-  return out;
-}
-
-pg::Param OptTime(const std::optional<absl::Time>& t) {
-  return t.has_value() ? pg::Param(*t) : pg::Param(std::nullopt);
-}
-
 pg::Params EventParams(const AuditEvent& e) {
   return {e.tenant_id,
           static_cast<long long>(e.seq),
@@ -353,7 +319,7 @@ absl::StatusOr<AppendResult> AppendInTx(pg::Tx& tx, const std::string& tenant_id
   if (events.empty()) return result;
   RETURN_IF_ERROR(tx.Execute(kEnsureHead, {tenant_id}).status());
   ASSIGN_OR_RETURN(pg::Result head_row, tx.Execute(kLockHead, {tenant_id}));
-  RowReader hr(head_row, 0);
+  pg::RowReader hr(head_row, 0);
   AuditHead head;
   head.seq = hr.Int();
   head.hash = hr.Str();
@@ -411,12 +377,12 @@ absl::StatusOr<PolicyData> PgGovernanceStore::LoadPolicy(const std::string& tena
     ASSIGN_OR_RETURN(pg::Result settings, tx.Execute(kSettings, {tenant_id}));
     if (settings.rows() > 0) p.audit_settings.store_arguments = settings.GetBool(0, 0).value_or(false);
     ASSIGN_OR_RETURN(pg::Result servers, tx.Execute(kServers, {tenant_id}));
-    p.servers = All<Server>(servers, ReadServer);
+    p.servers = pg::ReadAll<Server>(servers, ReadServer);
     ASSIGN_OR_RETURN(pg::Result tools, tx.Execute(kTools, {tenant_id}));
-    p.tools = All<Tool>(tools, ReadTool);
+    p.tools = pg::ReadAll<Tool>(tools, ReadTool);
 
     ASSIGN_OR_RETURN(pg::Result toolsets, tx.Execute(kToolsets, {tenant_id}));
-    p.toolsets = All<Toolset>(toolsets, [](RowReader& in) {
+    p.toolsets = pg::ReadAll<Toolset>(toolsets, [](pg::RowReader& in) {
       Toolset t;
       t.id = in.Str();
       t.tenant_id = in.Str();
@@ -431,14 +397,14 @@ absl::StatusOr<PolicyData> PgGovernanceStore::LoadPolicy(const std::string& tena
     for (Toolset& t : p.toolsets) toolset_by_id[t.id] = &t;
     ASSIGN_OR_RETURN(pg::Result toolset_tools, tx.Execute(kToolsetTools, {tenant_id}));
     for (int i = 0; i < toolset_tools.rows(); ++i) {
-      RowReader in(toolset_tools, i);
+      pg::RowReader in(toolset_tools, i);
       const std::string id = in.Str();
       auto it = toolset_by_id.find(id);
       if (it != toolset_by_id.end()) it->second->tools.push_back(in.Str());
     }
 
     ASSIGN_OR_RETURN(pg::Result profiles, tx.Execute(kProfiles, {tenant_id}));
-    p.profiles = All<AccessProfile>(profiles, [](RowReader& in) {
+    p.profiles = pg::ReadAll<AccessProfile>(profiles, [](pg::RowReader& in) {
       AccessProfile a;
       a.id = in.Str();
       a.tenant_id = in.Str();
@@ -453,13 +419,13 @@ absl::StatusOr<PolicyData> PgGovernanceStore::LoadPolicy(const std::string& tena
     for (AccessProfile& a : p.profiles) profile_by_id[a.id] = &a;
     ASSIGN_OR_RETURN(pg::Result profile_toolsets, tx.Execute(kProfileToolsets, {tenant_id}));
     for (int i = 0; i < profile_toolsets.rows(); ++i) {
-      RowReader in(profile_toolsets, i);
+      pg::RowReader in(profile_toolsets, i);
       auto it = profile_by_id.find(in.Str());
       if (it != profile_by_id.end()) it->second->toolsets.push_back(in.Str());
     }
     ASSIGN_OR_RETURN(pg::Result members, tx.Execute(kProfileMembers, {tenant_id}));
     for (int i = 0; i < members.rows(); ++i) {
-      RowReader in(members, i);
+      pg::RowReader in(members, i);
       auto it = profile_by_id.find(in.Str());
       if (it == profile_by_id.end()) continue;
       Member m;
@@ -496,7 +462,7 @@ absl::StatusOr<int64_t> PgGovernanceStore::ApplyChange(const PolicyChange& c) {
     for (const Server& s : c.upsert_servers) {
       RETURN_IF_ERROR(tx.Execute(kUpsertServer, {s.id, t, s.name, Name(s.type), Name(s.region),
                                                  Name(s.auth_mode), Name(s.tool_policy), s.enabled,
-                                                 s.created_at, s.updated_at, OptTime(s.last_synced_at)})
+                                                 s.created_at, s.updated_at, pg::OptTime(s.last_synced_at)})
                           .status());
     }
     for (const Tool& x : c.upsert_tools) {
@@ -524,7 +490,7 @@ absl::StatusOr<int64_t> PgGovernanceStore::ApplyChange(const PolicyChange& c) {
     }
     for (const AccessProfile& a : c.upsert_profiles) {
       RETURN_IF_ERROR(tx.Execute(kUpsertProfile, {a.id, t, a.name, a.description,
-                                                  OptTime(a.expires_at), a.created_at, a.updated_at})
+                                                  pg::OptTime(a.expires_at), a.created_at, a.updated_at})
                           .status());
       RETURN_IF_ERROR(tx.Execute(kClearProfileToolsets, {t, a.id}).status());
       RETURN_IF_ERROR(tx.Execute(kInsertProfileToolsets, {t, a.id, TextArray(a.toolsets)}).status());
@@ -568,8 +534,8 @@ absl::StatusOr<std::vector<AuditEvent>> PgGovernanceStore::QueryAudit(const std:
                                                                       int64_t after_seq, int limit) {
   RETURN_IF_ERROR(CheckTenant(tenant_id));
   pg::Params params = {tenant_id,
-                       OptTime(f.since),
-                       OptTime(f.until),
+                       pg::OptTime(f.since),
+                       pg::OptTime(f.until),
                        f.user,
                        f.server,
                        f.tool,
@@ -580,7 +546,7 @@ absl::StatusOr<std::vector<AuditEvent>> PgGovernanceStore::QueryAudit(const std:
   ASSIGN_OR_RETURN(pg::Result r,
                    pool_.Execute(order == AuditOrder::kNewestFirst ? kQueryNewest : kQueryOldest,
                                  params, timeout_));
-  return All<AuditEvent>(r, ReadEvent);
+  return pg::ReadAll<AuditEvent>(r, ReadEvent);
 }
 
 absl::StatusOr<std::vector<AuditEvent>> PgGovernanceStore::ReadAuditChain(const std::string& tenant_id,
@@ -589,14 +555,14 @@ absl::StatusOr<std::vector<AuditEvent>> PgGovernanceStore::ReadAuditChain(const 
   RETURN_IF_ERROR(CheckTenant(tenant_id));
   ASSIGN_OR_RETURN(pg::Result r, pool_.Execute(kReadChain, {tenant_id, static_cast<long long>(after_seq), limit},
                                                timeout_));
-  return All<AuditEvent>(r, ReadEvent);
+  return pg::ReadAll<AuditEvent>(r, ReadEvent);
 }
 
 absl::StatusOr<AuditHead> PgGovernanceStore::GetAuditHead(const std::string& tenant_id) {
   RETURN_IF_ERROR(CheckTenant(tenant_id));
   ASSIGN_OR_RETURN(pg::Result r, pool_.Execute(kHead, {tenant_id}, timeout_));
   if (r.rows() == 0) return AuditHead{};
-  RowReader in(r, 0);
+  pg::RowReader in(r, 0);
   AuditHead h;
   h.seq = in.Int();
   h.hash = in.Str();

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/pg/row_reader.h"
 #include "common/status/status_macros.h"
 
 namespace bastion::tenant {
@@ -133,33 +134,6 @@ bool IsUuid(const std::string& s) {
   return true;
 }
 
-// Reads columns left to right; the statements above fix their order.
-class RowReader {
- public:
-  RowReader(const pg::Result& r, int row, int col = 0) : r_(r), row_(row), col_(col) {}
-  std::string Str() { return r_.GetString(row_, col_++).value_or(""); }
-  bool Bool() { return r_.GetBool(row_, col_++).value_or(false); }
-  int64_t Int() { return r_.GetInt64(row_, col_++).value_or(0); }
-  absl::Time Time() { return r_.GetTime(row_, col_++).value_or(absl::InfinitePast()); }
-  std::optional<absl::Time> OptTime() {
-    if (r_.IsNull(row_, col_)) {
-      ++col_;
-      return std::nullopt;
-    }
-    return Time();
-  }
-  std::vector<std::string> List() {
-    std::string s = Str();
-    if (s.empty()) return {};
-    return absl::StrSplit(s, ',');
-  }
-
- private:
-  const pg::Result& r_;
-  int row_;
-  int col_;
-};
-
 ToolState ParseToolState(const std::string& s) {
   return s == "approved" ? ToolState::kApproved : ToolState::kPendingReview;
 }
@@ -170,7 +144,7 @@ ClientType ParseClientType(absl::string_view s) {
   return ClientType::kPersonal;
 }
 
-Tenant ReadTenant(RowReader& in) {
+Tenant ReadTenant(pg::RowReader& in) {
   Tenant t;
   t.id = in.Str();
   t.slug = in.Str();
@@ -180,14 +154,14 @@ Tenant ReadTenant(RowReader& in) {
   t.settings.default_tool_state = ParseToolState(in.Str());
   t.settings.auto_approve_read_only = in.Bool();
   t.settings.allowed_client_types.clear();
-  for (const std::string& c : in.List()) t.settings.allowed_client_types.push_back(ParseClientType(c));
+  for (const std::string& c : in.List(',')) t.settings.allowed_client_types.push_back(ParseClientType(c));
   t.created_at = in.Time();
   t.updated_at = in.Time();
   t.version = in.Int();
   return t;
 }
 
-User ReadUser(RowReader& in) {
+User ReadUser(pg::RowReader& in) {
   User u;
   u.id = in.Str();
   u.tenant_id = in.Str();
@@ -196,11 +170,11 @@ User ReadUser(RowReader& in) {
   u.role = in.Str() == "admin" ? Role::kAdmin : Role::kMember;
   u.disabled = in.Bool();
   u.created_at = in.Time();
-  u.group_ids = in.List();
+  u.group_ids = in.List(',');
   return u;
 }
 
-ClientToken ReadToken(RowReader& in) {
+ClientToken ReadToken(pg::RowReader& in) {
   ClientToken t;
   t.id = in.Str();
   t.tenant_id = in.Str();
@@ -215,31 +189,13 @@ ClientToken ReadToken(RowReader& in) {
   return t;
 }
 
-Group ReadGroup(RowReader& in) {
+Group ReadGroup(pg::RowReader& in) {
   Group g;
   g.id = in.Str();
   g.tenant_id = in.Str();
   g.name = in.Str();
-  g.member_user_ids = in.List();
+  g.member_user_ids = in.List(',');
   return g;
-}
-
-template <typename T, typename F>
-absl::StatusOr<T> One(const pg::Result& r, F read, const char* what) {
-  if (r.rows() == 0) return absl::NotFoundError(std::string(what) + " not found");
-  RowReader in(r, 0);
-  return read(in);
-}
-
-template <typename T, typename F>
-std::vector<T> All(const pg::Result& r, F read) {
-  std::vector<T> out;
-  out.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    RowReader in(r, i);
-    out.push_back(read(in));
-  }
-  return out;
 }
 
 std::string ClientTypesText(const std::vector<ClientType>& types) {
@@ -276,18 +232,18 @@ absl::Status PgTenantStore::CreateTenant(const Tenant& t) {
 absl::StatusOr<Tenant> PgTenantStore::GetTenantById(const std::string& id) {
   if (!IsUuid(id)) return absl::NotFoundError("tenant not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kTenantById, {id}));
-  return One<Tenant>(r, ReadTenant, "tenant");
+  return pg::ReadOne<Tenant>(r, ReadTenant, "tenant");
 }
 
 absl::StatusOr<Tenant> PgTenantStore::GetTenantBySlug(const std::string& slug) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kTenantBySlug, {slug}));
-  return One<Tenant>(r, ReadTenant, "tenant");
+  return pg::ReadOne<Tenant>(r, ReadTenant, "tenant");
 }
 
 absl::StatusOr<std::vector<Tenant>> PgTenantStore::ListTenants(const std::string& after_slug,
                                                                int limit) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListTenants, {after_slug, limit}));
-  return All<Tenant>(r, ReadTenant);
+  return pg::ReadAll<Tenant>(r, ReadTenant);
 }
 
 absl::StatusOr<Tenant> PgTenantStore::UpdateTenant(const Tenant& t, absl::Time now) {
@@ -296,12 +252,12 @@ absl::StatusOr<Tenant> PgTenantStore::UpdateTenant(const Tenant& t, absl::Time n
                                        ToolStateName(t.settings.default_tool_state),
                                        t.settings.auto_approve_read_only,
                                        ClientTypesText(t.settings.allowed_client_types), now}));
-  return One<Tenant>(r, ReadTenant, "tenant");
+  return pg::ReadOne<Tenant>(r, ReadTenant, "tenant");
 }
 
 absl::StatusOr<std::vector<CatalogEntry>> PgTenantStore::ListCatalog(const std::string& tenant_id) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListCatalog, {tenant_id}));
-  return All<CatalogEntry>(r, [](RowReader& in) {
+  return pg::ReadAll<CatalogEntry>(r, [](pg::RowReader& in) {
     CatalogEntry e;
     e.key = in.Str();
     e.display_name = in.Str();
@@ -326,19 +282,19 @@ absl::Status PgTenantStore::CreateUser(const User& u) {
 absl::StatusOr<User> PgTenantStore::GetUserById(const std::string& tenant_id, const std::string& id) {
   if (!IsUuid(id)) return absl::NotFoundError("user not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kUserById, {tenant_id, id}));
-  return One<User>(r, ReadUser, "user");
+  return pg::ReadOne<User>(r, ReadUser, "user");
 }
 
 absl::StatusOr<User> PgTenantStore::GetUserByEmail(const std::string& tenant_id,
                                                    const std::string& email) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kUserByEmail, {tenant_id, email}));
-  return One<User>(r, ReadUser, "user");
+  return pg::ReadOne<User>(r, ReadUser, "user");
 }
 
 absl::StatusOr<std::vector<User>> PgTenantStore::ListUsers(const std::string& tenant_id,
                                                            const std::string& after_email, int limit) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListUsers, {tenant_id, after_email, limit}));
-  return All<User>(r, ReadUser);
+  return pg::ReadAll<User>(r, ReadUser);
 }
 
 absl::Status PgTenantStore::SetUserDisabled(const std::string& tenant_id, const std::string& user_id,
@@ -355,18 +311,18 @@ absl::Status PgTenantStore::CreateGroup(const Group& g) {
 absl::StatusOr<Group> PgTenantStore::GetGroupById(const std::string& tenant_id, const std::string& id) {
   if (!IsUuid(id)) return absl::NotFoundError("group not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kGroupById, {tenant_id, id}));
-  return One<Group>(r, ReadGroup, "group");
+  return pg::ReadOne<Group>(r, ReadGroup, "group");
 }
 
 absl::StatusOr<Group> PgTenantStore::GetGroupByName(const std::string& tenant_id,
                                                     const std::string& name) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kGroupByName, {tenant_id, name}));
-  return One<Group>(r, ReadGroup, "group");
+  return pg::ReadOne<Group>(r, ReadGroup, "group");
 }
 
 absl::StatusOr<std::vector<Group>> PgTenantStore::ListGroups(const std::string& tenant_id) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListGroups, {tenant_id}));
-  return All<Group>(r, ReadGroup);
+  return pg::ReadAll<Group>(r, ReadGroup);
 }
 
 absl::Status PgTenantStore::AddGroupMember(const std::string& tenant_id, const std::string& group_id,
@@ -389,7 +345,7 @@ absl::Status PgTenantStore::CreateToken(const ClientToken& t, const std::string&
 
 absl::StatusOr<TokenLookup> PgTenantStore::FindTokenByHash(const std::string& token_hash) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kTokenByHash, {token_hash}));
-  return One<TokenLookup>(r, [](RowReader& in) {
+  return pg::ReadOne<TokenLookup>(r, [](pg::RowReader& in) {
     TokenLookup l;
     l.token = ReadToken(in);
     l.token_hash = in.Str();
@@ -402,14 +358,14 @@ absl::StatusOr<TokenLookup> PgTenantStore::FindTokenByHash(const std::string& to
 absl::StatusOr<std::vector<ClientToken>> PgTenantStore::ListTokens(const std::string& tenant_id,
                                                                    const std::string& user_id) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListTokens, {tenant_id, user_id}));
-  return All<ClientToken>(r, ReadToken);
+  return pg::ReadAll<ClientToken>(r, ReadToken);
 }
 
 absl::StatusOr<ClientToken> PgTenantStore::RevokeToken(const std::string& tenant_id,
                                                        const std::string& token_id, absl::Time now) {
   if (!IsUuid(token_id)) return absl::NotFoundError("client token not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kRevokeToken, {tenant_id, token_id, now}));
-  return One<ClientToken>(r, ReadToken, "client token");
+  return pg::ReadOne<ClientToken>(r, ReadToken, "client token");
 }
 
 absl::Status PgTenantStore::TouchTokens(const absl::flat_hash_map<std::string, absl::Time>& last_used) {
@@ -432,7 +388,7 @@ absl::Status PgTenantStore::EndSession(const std::string& session_hash, absl::Ti
 absl::StatusOr<std::vector<EndedSession>> PgTenantStore::ListEndedSessions(int64_t after_seq, int limit,
                                                                            absl::Time now) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListEndedSessions, {after_seq, now, limit}));
-  return All<EndedSession>(r, [](RowReader& in) {
+  return pg::ReadAll<EndedSession>(r, [](pg::RowReader& in) {
     EndedSession e;
     e.seq = in.Int();
     e.session_hash = in.Str();

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/pg/row_reader.h"
 #include "common/status/status_macros.h"
 
 namespace bastion::vault {
@@ -125,36 +126,7 @@ bool IsUuid(const std::string& s) {
   return true;
 }
 
-// Reads columns left to right; the statements above fix their order.
-class RowReader {
- public:
-  RowReader(const pg::Result& r, int row) : r_(r), row_(row) {}
-  std::string Str() { return r_.GetString(row_, col_++).value_or(""); }
-  int64_t Int() { return r_.GetInt64(row_, col_++).value_or(0); }
-  std::string Bytes() {
-    if (r_.IsNull(row_, col_)) {
-      ++col_;
-      return "";
-    }
-    return r_.GetBytes(row_, col_++).value_or("");
-  }
-  absl::Time Time() { return r_.GetTime(row_, col_++).value_or(absl::InfinitePast()); }
-  std::optional<absl::Time> OptTime() {
-    if (r_.IsNull(row_, col_)) {
-      ++col_;
-      return std::nullopt;
-    }
-    return Time();
-  }
-  std::vector<std::string> Words() { return absl::StrSplit(Str(), ' ', absl::SkipEmpty()); }
-
- private:
-  const pg::Result& r_;
-  int row_;
-  int col_ = 0;
-};
-
-WrappedDataKey ReadDataKey(RowReader& in) {
+WrappedDataKey ReadDataKey(pg::RowReader& in) {
   WrappedDataKey k;
   k.tenant_id = in.Str();
   k.kek_version = static_cast<int>(in.Int());
@@ -164,7 +136,7 @@ WrappedDataKey ReadDataKey(RowReader& in) {
   return k;
 }
 
-Credential ReadCredential(RowReader& in) {
+Credential ReadCredential(pg::RowReader& in) {
   Credential c;
   c.id = in.Str();
   c.tenant_id = in.Str();
@@ -174,7 +146,7 @@ Credential ReadCredential(RowReader& in) {
   c.actor_email = in.Str();
   c.access = in.Str() == "read_only" ? Access::kReadOnly : Access::kFull;
   c.client_id = in.Str();
-  c.scopes = in.Words();
+  c.scopes = in.List(' ');
   c.flavor = in.Str() == "classic" ? OAuthFlavor::kClassic : OAuthFlavor::kScoped;
   c.secret_sealed = in.Bytes();
   c.secret_hint = in.Str();
@@ -184,7 +156,7 @@ Credential ReadCredential(RowReader& in) {
   return c;
 }
 
-UserGrant ReadGrant(RowReader& in) {
+UserGrant ReadGrant(pg::RowReader& in) {
   UserGrant g;
   g.id = in.Str();
   g.tenant_id = in.Str();
@@ -197,14 +169,14 @@ UserGrant ReadGrant(RowReader& in) {
   g.access_token_sealed = in.Bytes();
   g.refresh_token_sealed = in.Bytes();
   g.expires_at = in.Time();
-  g.scopes = in.Words();
+  g.scopes = in.List(' ');
   g.version = in.Int();
   g.created_at = in.Time();
   g.updated_at = in.Time();
   return g;
 }
 
-AuthorizationState ReadState(RowReader& in) {
+AuthorizationState ReadState(pg::RowReader& in) {
   AuthorizationState s;
   s.state_hash = in.Str();
   s.tenant_id = in.Str();
@@ -218,30 +190,8 @@ AuthorizationState ReadState(RowReader& in) {
   return s;
 }
 
-template <typename T, typename F>
-absl::StatusOr<T> One(const pg::Result& r, F read, const char* what) {
-  if (r.rows() == 0) return absl::NotFoundError(std::string(what) + " not found");
-  RowReader in(r, 0);
-  return read(in);
-}
-
-template <typename T, typename F>
-std::vector<T> All(const pg::Result& r, F read) {
-  std::vector<T> out;
-  out.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    RowReader in(r, i);
-    out.push_back(read(in));
-  }
-  return out;
-}
-
 pg::Param OptBytea(const std::string& bytes) {
   return bytes.empty() ? pg::Param(std::nullopt) : pg::Bytea(bytes);
-}
-
-pg::Param OptTime(const std::optional<absl::Time>& t) {
-  return t.has_value() ? pg::Param(*t) : pg::Param(std::nullopt);
 }
 
 }  // namespace
@@ -261,7 +211,7 @@ absl::StatusOr<pg::Result> PgVaultStore::Run(const pg::Statement& stmt, const pg
 absl::StatusOr<WrappedDataKey> PgVaultStore::GetDataKey(const std::string& tenant_id) {
   if (!IsUuid(tenant_id)) return absl::NotFoundError("data key not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kGetDataKey, {tenant_id}));
-  return One<WrappedDataKey>(r, ReadDataKey, "data key");
+  return pg::ReadOne<WrappedDataKey>(r, ReadDataKey, "data key");
 }
 
 absl::Status PgVaultStore::InsertDataKeyIfAbsent(const WrappedDataKey& k) {
@@ -272,7 +222,7 @@ absl::Status PgVaultStore::InsertDataKeyIfAbsent(const WrappedDataKey& k) {
 
 absl::StatusOr<std::vector<WrappedDataKey>> PgVaultStore::ListDataKeys() {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListDataKeys, {}));
-  return All<WrappedDataKey>(r, ReadDataKey);
+  return pg::ReadAll<WrappedDataKey>(r, ReadDataKey);
 }
 
 absl::StatusOr<bool> PgVaultStore::RewrapDataKey(const std::string& tenant_id, const Rewrap& rewrap) {
@@ -280,7 +230,7 @@ absl::StatusOr<bool> PgVaultStore::RewrapDataKey(const std::string& tenant_id, c
   bool replaced = false;
   RETURN_IF_ERROR(pool_.InTransaction(timeout_, [&](pg::Tx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Result r, tx.Execute(kLockDataKey, {tenant_id}));
-    ASSIGN_OR_RETURN(WrappedDataKey current, One<WrappedDataKey>(r, ReadDataKey, "data key"));
+    ASSIGN_OR_RETURN(WrappedDataKey current, pg::ReadOne<WrappedDataKey>(r, ReadDataKey, "data key"));
     ASSIGN_OR_RETURN(std::optional<WrappedDataKey> next, rewrap(current));
     if (!next.has_value()) return absl::OkStatus();
     const absl::Time at = next->rewrapped_at.value_or(absl::Now());
@@ -306,14 +256,14 @@ absl::StatusOr<Credential> PgVaultStore::GetCredential(const std::string& tenant
                                                        const std::string& server) {
   if (!IsUuid(tenant_id)) return absl::NotFoundError("credential not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kGetCredential, {tenant_id, server}));
-  return One<Credential>(r, ReadCredential, "credential");
+  return pg::ReadOne<Credential>(r, ReadCredential, "credential");
 }
 
 absl::StatusOr<Credential> PgVaultStore::GetCredentialById(const std::string& tenant_id,
                                                            const std::string& id) {
   if (!IsUuid(tenant_id) || !IsUuid(id)) return absl::NotFoundError("credential not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kGetCredentialById, {tenant_id, id}));
-  return One<Credential>(r, ReadCredential, "credential");
+  return pg::ReadOne<Credential>(r, ReadCredential, "credential");
 }
 
 absl::StatusOr<Credential> PgVaultStore::UpdateCredential(const Credential& c,
@@ -328,13 +278,13 @@ absl::StatusOr<Credential> PgVaultStore::UpdateCredential(const Credential& c,
                    {c.tenant_id, c.id, AuthModeName(c.mode), RegionName(c.region), c.actor_email,
                     AccessName(c.access), c.client_id, absl::StrJoin(c.scopes, " "),
                     FlavorName(c.flavor), pg::Bytea(c.secret_sealed), c.secret_hint,
-                    OptTime(c.rotated_at), static_cast<long long>(expected_version)}));
+                    pg::OptTime(c.rotated_at), static_cast<long long>(expected_version)}));
     if (r.rows() == 0) {
       ASSIGN_OR_RETURN(pg::Result exists, tx.Execute(kCredentialExists, {c.tenant_id, c.id}));
       if (exists.rows() == 0) return absl::NotFoundError("credential not found");
       return absl::AbortedError("the credential changed while this request ran; retry");
     }
-    ASSIGN_OR_RETURN(out, One<Credential>(r, ReadCredential, "credential"));
+    ASSIGN_OR_RETURN(out, pg::ReadOne<Credential>(r, ReadCredential, "credential"));
     if (drop_grants) {
       RETURN_IF_ERROR(tx.Execute(kDeleteCredentialGrants, {c.tenant_id, c.id}).status());
       RETURN_IF_ERROR(tx.Execute(kDeleteCredentialStates, {c.tenant_id, c.id}).status());
@@ -373,7 +323,7 @@ absl::StatusOr<UserGrant> PgVaultStore::GetGrant(const std::string& tenant_id,
                                                  const std::string& user) {
   if (!IsUuid(tenant_id) || !IsUuid(credential_id)) return absl::NotFoundError("grant not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kGetGrant, {tenant_id, credential_id, user}));
-  return One<UserGrant>(r, ReadGrant, "grant");
+  return pg::ReadOne<UserGrant>(r, ReadGrant, "grant");
 }
 
 absl::StatusOr<std::vector<UserGrant>> PgVaultStore::ListGrants(const std::string& tenant_id,
@@ -381,7 +331,7 @@ absl::StatusOr<std::vector<UserGrant>> PgVaultStore::ListGrants(const std::strin
                                                                 const std::string& user_id) {
   if (!IsUuid(tenant_id)) return std::vector<UserGrant>{};
   ASSIGN_OR_RETURN(pg::Result r, Run(kListGrants, {tenant_id, credential_id, user_id}));
-  return All<UserGrant>(r, ReadGrant);
+  return pg::ReadAll<UserGrant>(r, ReadGrant);
 }
 
 absl::StatusOr<UserGrant> PgVaultStore::DeleteGrant(const std::string& tenant_id,
@@ -389,7 +339,7 @@ absl::StatusOr<UserGrant> PgVaultStore::DeleteGrant(const std::string& tenant_id
                                                     const std::string& user_id) {
   if (!IsUuid(tenant_id) || !IsUuid(credential_id)) return absl::NotFoundError("grant not found");
   ASSIGN_OR_RETURN(pg::Result r, Run(kDeleteGrant, {tenant_id, credential_id, user_id}));
-  return One<UserGrant>(r, ReadGrant, "grant");
+  return pg::ReadOne<UserGrant>(r, ReadGrant, "grant");
 }
 
 absl::StatusOr<UserGrant> PgVaultStore::UpdateGrantLocked(const std::string& tenant_id,
@@ -399,7 +349,7 @@ absl::StatusOr<UserGrant> PgVaultStore::UpdateGrantLocked(const std::string& ten
   UserGrant out;
   RETURN_IF_ERROR(pool_.InTransaction(timeout_, [&](pg::Tx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Result r, tx.Execute(kLockGrant, {tenant_id, grant_id}));
-    ASSIGN_OR_RETURN(UserGrant current, One<UserGrant>(r, ReadGrant, "grant"));
+    ASSIGN_OR_RETURN(UserGrant current, pg::ReadOne<UserGrant>(r, ReadGrant, "grant"));
     ASSIGN_OR_RETURN(std::optional<UserGrant> next, update(current));
     if (!next.has_value()) {
       out = std::move(current);
@@ -411,7 +361,7 @@ absl::StatusOr<UserGrant> PgVaultStore::UpdateGrantLocked(const std::string& ten
                                   pg::Bytea(next->access_token_sealed),
                                   OptBytea(next->refresh_token_sealed), next->expires_at,
                                   absl::StrJoin(next->scopes, " "), next->updated_at}));
-    ASSIGN_OR_RETURN(out, One<UserGrant>(w, ReadGrant, "grant"));
+    ASSIGN_OR_RETURN(out, pg::ReadOne<UserGrant>(w, ReadGrant, "grant"));
     return absl::OkStatus();
   }));
   return out;
@@ -426,7 +376,7 @@ absl::Status PgVaultStore::InsertAuthorizationState(const AuthorizationState& s)
 
 absl::StatusOr<AuthorizationState> PgVaultStore::TakeAuthorizationState(const std::string& state_hash) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kTakeState, {state_hash}));
-  return One<AuthorizationState>(r, ReadState, "authorization state");
+  return pg::ReadOne<AuthorizationState>(r, ReadState, "authorization state");
 }
 
 absl::StatusOr<int> PgVaultStore::DeleteExpiredAuthorizationStates(absl::Time now) {

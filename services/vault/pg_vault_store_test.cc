@@ -276,7 +276,13 @@ TEST_F(PgVaultTest, AfterRotateKekEveryCredentialOpensAndTheOldKekCanBeRemoved) 
       }
     }
   });
+  // Rotate only once B is serving, and keep it serving until it has served after the rotation.
+  for (int i = 0; i < 500 && served.load() + failed.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
   auto rotated = a_->svc->RotateKek(Op());
+  const int served_before_end = served.load();
+  for (int i = 0; i < 500 && served.load() == served_before_end && failed.load() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   stop = true;
   traffic.join();
   ASSERT_TRUE(rotated.ok()) << rotated.status();
