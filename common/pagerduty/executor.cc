@@ -51,6 +51,16 @@ std::string Truncated(std::string_view text) {
   return Cat(text.substr(0, kMaxQuotedBytes), "...");
 }
 
+// The status-class label of one HTTP exchange; 429 gets its own class because it means
+// PagerDuty's rate limit, which operators watch separately from other refusals.
+std::string StatusClass(const absl::StatusOr<http::ClientResponse>& response) {
+  if (!response.ok()) return "transport_error";
+  const int status = response->status;
+  if (status == 429) return "429";
+  if (status >= 200 && status <= 599) return Cat(std::to_string(status / 100), "xx");
+  return "other";
+}
+
 std::string DurationText(absl::Duration d) {
   return Cat(std::to_string(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)))), " s");
 }
@@ -174,7 +184,8 @@ class ToolCall {
  public:
   ToolCall(http::HttpClient& http, const ExecutorOptions& options, const Clock& clock,
            Sleeper& sleeper, const ToolDef& tool, const json::object& args,
-           const Credential& credential, std::string base_url)
+           const Credential& credential, std::string base_url,
+           metrics::Family<metrics::Counter>* upstream_responses)
       : http_(http),
         options_(options),
         clock_(clock),
@@ -184,7 +195,8 @@ class ToolCall {
         credential_(credential),
         base_url_(std::move(base_url)),
         deadline_(clock.Now() + options.total_budget),
-        from_email_(credential.from_email) {}
+        from_email_(credential.from_email),
+        upstream_responses_(upstream_responses) {}
 
   Outcome Run();
 
@@ -223,6 +235,7 @@ class ToolCall {
   const std::string base_url_;
   const absl::Time deadline_;
   std::string from_email_;
+  metrics::Family<metrics::Counter>* const upstream_responses_;
   absl::BitGen random_;
 
   Outcome failure_;
@@ -352,6 +365,9 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
     attempt_request.timeout = std::min(options_.request_timeout, remaining);
     ++requests_sent_;
     absl::StatusOr<http::ClientResponse> response = http_.SendSync(std::move(attempt_request));
+    if (upstream_responses_ != nullptr) {
+      upstream_responses_->Add({{"class", StatusClass(response)}}).Increment();
+    }
 
     std::optional<absl::Duration> wait;
     if (!response.ok()) {
@@ -843,7 +859,15 @@ RealSleeper& RealSleeper::Get() {
 
 Executor::Executor(http::HttpClient& http, ExecutorOptions options, const Clock& clock,
                    Sleeper& sleeper)
-    : http_(http), options_(std::move(options)), clock_(clock), sleeper_(sleeper) {}
+    : http_(http), options_(std::move(options)), clock_(clock), sleeper_(sleeper) {
+  if (options_.registry != nullptr) {
+    upstream_responses_ = &metrics::BuildCounter()
+                               .Name("bastion_edge_upstream_responses_total")
+                               .Help("HTTP exchanges with PagerDuty, retries included, by status class "
+                                     "(429 apart; transport_error when nothing came back).")
+                               .Register(*options_.registry);
+  }
+}
 
 Outcome Executor::Run(std::string_view tool_name, const boost::json::value& arguments,
                       const Credential& credential) const {
@@ -878,7 +902,8 @@ Outcome Executor::Run(std::string_view tool_name, const boost::json::value& argu
   }
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
 
-  ToolCall call(http_, options_, clock_, sleeper_, *tool, args, credential, std::move(base_url));
+  ToolCall call(http_, options_, clock_, sleeper_, *tool, args, credential, std::move(base_url),
+                upstream_responses_);
   Outcome outcome = call.Run();
   outcome.message = Scrub(std::move(outcome.message), credential.authorization);
   return outcome;

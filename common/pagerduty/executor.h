@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/http/http_client.h"
+#include "common/metrics/registry.h"
 #include "common/time/clock.h"
 
 namespace bastion::pagerduty {
@@ -30,6 +31,10 @@ struct ExecutorOptions {
   int max_retries = 3;                                 // Per request, after the first attempt.
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(20);
+  // Where the edge counts PagerDuty's answers, every retry included, by status class:
+  // bastion_edge_upstream_responses_total{class="2xx|3xx|4xx|429|5xx|transport_error|other"}.
+  // Null counts nothing. Must outlive the executor.
+  metrics::Registry* registry = nullptr;
 };
 
 // How a tool call ended. The edge maps it onto its own ToolOutcome one to one.
@@ -83,6 +88,7 @@ class Executor {
   const ExecutorOptions options_;
   const Clock& clock_;
   Sleeper& sleeper_;
+  metrics::Family<metrics::Counter>* upstream_responses_ = nullptr;  // null: not counted
 };
 
 }  // namespace bastion::pagerduty

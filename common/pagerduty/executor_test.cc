@@ -13,6 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/http/http_client.h"
+#include "common/metrics/registry.h"
+#include "common/metrics/text_serializer.h"
 #include "common/pagerduty/catalog.h"
 #include "common/pagerduty/examples.h"
 #include "common/time/clock.h"
@@ -528,6 +530,32 @@ TEST_F(ExecutorTest, RateLimitBeyondTheRetryBudgetIsUnavailable) {
   EXPECT_EQ(outcome.upstream_status, 429);
   EXPECT_THAT(outcome.message, HasSubstr("rate limiting"));
   EXPECT_EQ(Requests().size(), static_cast<size_t>(1 + options_.max_retries));
+}
+
+// Operators alert on PagerDuty's 429 rate: every exchange, retries included, is counted by
+// status class on the scrape.
+TEST_F(ExecutorTest, UpstreamAnswersAreCountedByStatusClassOnTheScrape) {
+  metrics::Registry registry;
+  ExecutorOptions options;
+  options.registry = &registry;
+  Reconfigure(options);
+  pagerduty_sim::Faults faults;
+  faults.rate_limited = 2;
+  faults.rate_limit_reset_seconds = 1;
+  sim_->SetFaults(faults);
+  ASSERT_EQ(Run("get_incident", R"({"incident_id": "PINC0DB"})", ApiKey()).kind, Kind::kOk);
+  EXPECT_EQ(Run("get_incident", R"({"incident_id": "PNOSUCH"})", ApiKey()).kind,
+            Kind::kUpstreamError);
+  Credential eu = ApiKey();
+  eu.region = "eu";  // A closed port: nothing comes back.
+  EXPECT_EQ(Run("list_priorities", "{}", eu).kind, Kind::kUnavailable);
+
+  const std::string scrape = metrics::SerializeText(registry);
+  EXPECT_THAT(scrape, HasSubstr("bastion_edge_upstream_responses_total{class=\"429\"} 2\n"));
+  EXPECT_THAT(scrape, HasSubstr("bastion_edge_upstream_responses_total{class=\"2xx\"} 1\n"));
+  EXPECT_THAT(scrape, HasSubstr("bastion_edge_upstream_responses_total{class=\"4xx\"} 1\n"));
+  EXPECT_THAT(scrape, HasSubstr(absl::StrCat("bastion_edge_upstream_responses_total{class=\"transport_error\"} ",
+                                             1 + options_.max_retries, "\n")));
 }
 
 TEST_F(ExecutorTest, RateLimitWaitPastTheTotalBudgetGivesUpWithoutSleeping) {

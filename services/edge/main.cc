@@ -97,6 +97,7 @@ int Run() {
   pagerduty::ExecutorOptions pd;
   pd.us_base_url = absl::GetFlag(FLAGS_pagerduty_api_url);
   pd.eu_base_url = absl::GetFlag(FLAGS_pagerduty_eu_api_url);
+  pd.registry = &registry;
   pagerduty::Executor pagerduty_executor(upstream_http, pd);
   PagerDutyToolRunner tools(pagerduty_executor);
 
