@@ -8,7 +8,7 @@
 #include "services/governance/governance_service.h"
 #include "services/governance/testing/fake_credential_info.h"
 #include "services/governance/testing/fake_governance_store.h"
-#include "services/governance/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/governance/testing/fake_tool_source.h"
 
 namespace bastion::governance {
@@ -50,7 +50,7 @@ struct World {
       ProfileSpec ps{absl::StrCat("profile-", p), "", {absl::StrCat("set-", p % kToolsets)}, {}, std::nullopt};
       for (int u = 0; u < kUsersPerProfile; ++u) {
         const std::string email = absl::StrCat("user", p * kUsersPerProfile + u, "@acme.com");
-        users.push_back(tenants.AddUser(tenant_id, email));
+        users.push_back(tenants.AddUser(tenant_id, email).id());
         ps.members.push_back("user:" + email);
       }
       groups.push_back(tenants.AddGroup(tenant_id, absl::StrCat("group-", p)));
@@ -60,7 +60,7 @@ struct World {
   }
 
   FakeGovernanceStore store;
-  FakeTenantClient tenants;
+  tenant::FakeTenantClient tenants;
   FakeToolSource tools;
   FakeCredentialInfo creds;
   std::unique_ptr<GovernanceService> svc;

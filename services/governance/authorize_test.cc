@@ -27,10 +27,10 @@ class AuthorizeWorld : public GovernanceFixture {
     Approve("acme", "pagerduty", {"list_incidents", "get_incident", "create_incident"});
     AddToolset("acme", "oncall", "pagerduty",
                {"list_incidents", "get_incident", "create_incident", "list_users"});
-    ana_ = tenants_.AddUser(acme_, "ana@acme.com");
-    bo_ = tenants_.AddUser(acme_, "bo@acme.com");
-    carl_ = tenants_.AddUser(acme_, "carl@acme.com");
-    dee_ = tenants_.AddUser(acme_, "dee@acme.com");
+    ana_ = tenants_.AddUser(acme_, "ana@acme.com").id();
+    bo_ = tenants_.AddUser(acme_, "bo@acme.com").id();
+    carl_ = tenants_.AddUser(acme_, "carl@acme.com").id();
+    dee_ = tenants_.AddUser(acme_, "dee@acme.com").id();
     sre_ = tenants_.AddGroup(acme_, "sre");
     AddProfile("acme", "responders", {"oncall"}, {"user:ana@acme.com"});
     AddProfile("acme", "sre", {"approved-read-only"}, {"group:sre"});
@@ -181,14 +181,14 @@ TEST_F(AuthorizeWorld, TheTableCoversEveryDenyReason) {
 TEST_F(AuthorizeWorld, DecisionsOnACurrentSnapshotReadNeitherTheStoreNorTheTenantService) {
   ASSERT_TRUE(Decide(ana_, "list_incidents")->allowed);
   const int loads = store_.loads;
-  const int tenant_calls = tenants_.get_tenant_calls;
+  const int tenant_calls = tenants_.get_tenant_calls();
   const int vault_calls = creds_.calls;
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(Decide(ana_, "list_incidents")->allowed);
     ASSERT_THAT(Allowed(ana_), Contains("list_incidents"));
   }
   EXPECT_EQ(store_.loads, loads);
-  EXPECT_EQ(tenants_.get_tenant_calls, tenant_calls);
+  EXPECT_EQ(tenants_.get_tenant_calls(), tenant_calls);
   EXPECT_EQ(creds_.calls, vault_calls);
 }
 

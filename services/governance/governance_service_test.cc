@@ -105,7 +105,7 @@ TEST_F(GovernanceServiceTest, ReDiscoveryAfterADefinitionChangeSendsTheToolBackT
   Register("acme", "pagerduty");
   Approve("acme", "pagerduty", {"get_incident", "list_incidents"});
   AddProfile("acme", "responders", {kAllApprovedToolset}, {});
-  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com");
+  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com").id();
   ASSERT_TRUE(svc_->UpdateAccessProfile(op_, "acme", "responders",
                                         ProfileUpdate{{}, {}, {}, std::vector<std::string>{"user:ana@acme.com"}, {}})
                   .ok());
@@ -186,7 +186,7 @@ TEST_F(GovernanceServiceTest, SetToolStateIsAllOrNothing) {
 
 TEST_F(GovernanceServiceTest, BadInputGetsAClearErrorAndChangesNothing) {
   Register("acme", "pagerduty");
-  tenants_.AddUser(acme_, "ana@acme.com");
+  tenants_.AddUser(acme_, "ana@acme.com").id();
   AddToolset("acme", "oncall", "pagerduty", {"list_incidents"});
   const int64_t before = Version(acme_);
 
@@ -267,7 +267,7 @@ TEST_F(GovernanceServiceTest, DeletingAToolsetTakesItOutOfProfilesAndTheirGrants
   Register("acme", "pagerduty");
   Approve("acme", "pagerduty", {"list_incidents"});
   AddToolset("acme", "oncall", "pagerduty", {"list_incidents"});
-  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com");
+  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com").id();
   AddProfile("acme", "responders", {"oncall", "approved-read-only"}, {"user:ana@acme.com"});
   AddProfile("acme", "writers", {"oncall"}, {"user:ana@acme.com"});
   auto changed = svc_->DeleteToolset(acme_admin_, "acme", "oncall");
@@ -285,7 +285,7 @@ TEST_F(GovernanceServiceTest, DeletingAServerDeletesItsToolsetsAndItsDecisions) 
   Register("acme", "pagerduty");
   Approve("acme", "pagerduty", {"list_incidents"});
   AddToolset("acme", "oncall", "pagerduty", {"list_incidents"});
-  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com");
+  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com").id();
   AddProfile("acme", "responders", {"oncall"}, {"user:ana@acme.com"});
   ASSERT_TRUE(Decide(ana, "list_incidents")->allowed);
   auto deleted = svc_->DeleteServer(acme_admin_, "acme", "pagerduty");
@@ -298,7 +298,7 @@ TEST_F(GovernanceServiceTest, DeletingAServerDeletesItsToolsetsAndItsDecisions) 
 
 TEST_F(GovernanceServiceTest, ProfilesResolveMembersAndReportExpiry) {
   Register("acme", "pagerduty");
-  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com");
+  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com").id();
   const std::string sre = tenants_.AddGroup(acme_, "sre");
   ProfileSpec spec{"responders", "on-call people", {"all-approved"}, {"user:ana@acme.com", "group:sre", "user:" + ana},
                    clock_.Now() + absl::Hours(1)};

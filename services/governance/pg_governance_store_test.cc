@@ -13,7 +13,7 @@
 #include "services/governance/governance_service.h"
 #include "services/governance/pg_policy_listener.h"
 #include "services/governance/testing/fake_credential_info.h"
-#include "services/governance/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/governance/testing/fake_tool_source.h"
 
 namespace bastion::governance {
@@ -92,7 +92,7 @@ class PgGovernanceStoreTest : public ::testing::Test {
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<PgGovernanceStore> store_;
   FakeClock clock_;
-  FakeTenantClient tenants_;
+  tenant::FakeTenantClient tenants_;
   FakeToolSource tools_;
   FakeCredentialInfo creds_;
   std::unique_ptr<GovernanceService> svc_;
@@ -102,7 +102,7 @@ class PgGovernanceStoreTest : public ::testing::Test {
 
 TEST_F(PgGovernanceStoreTest, APolicyRoundTripsWithEveryField) {
   Register("acme");
-  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com");
+  const std::string ana = tenants_.AddUser(acme_, "ana@acme.com").id();
   const std::string sre = tenants_.AddGroup(acme_, "sre, \"night\" shift");
   ASSERT_TRUE(svc_->SetToolKillSwitch(op_, "acme", "pagerduty", "list_users", true).ok());
   ASSERT_TRUE(svc_->CreateToolset(op_, "acme", {"oncall", "first responders", "pagerduty",
@@ -357,7 +357,7 @@ TEST_F(PgGovernanceStoreTest, QueriesFilterAndPageNewestFirst) {
 TEST_F(PgGovernanceStoreTest, AnotherReplicaHearsAChangeThroughListenNotify) {
   Register("acme");
   ASSERT_TRUE(svc_->SetToolState(op_, "acme", "pagerduty", {"list_users"}, ToolState::kApproved).ok());
-  tenants_.AddUser(acme_, "ana@acme.com");
+  tenants_.AddUser(acme_, "ana@acme.com").id();
   auto profile = svc_->CreateAccessProfile(op_, "acme", {"all", "", {"all-approved"}, {"user:ana@acme.com"}, {}});
   ASSERT_TRUE(profile.ok());
   const std::string ana = profile->profile.members[0].id;

@@ -15,7 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/vault/testing/browser.h"
-#include "services/vault/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/vault/testing/log_capture.h"
 #include "services/vault/vault_migrations.h"
 #include "services/vault/vault_service.h"
@@ -41,7 +41,7 @@ void WriteFile(const std::string& path, const std::string& text) { std::ofstream
 // One vault process: its own pool, keyring, caches and refresh single-flight.
 struct Replica {
   Replica(const std::string& db_url, const std::string& kek_path, const Clock& clock,
-          FakeTenantClient& tenants, http::HttpClient& http, const VaultOptions& options,
+          tenant::FakeTenantClient& tenants, http::HttpClient& http, const VaultOptions& options,
           absl::Duration cache_ttl = absl::Seconds(60)) {
     pg::PoolOptions o;
     o.url = db_url;
@@ -173,7 +173,7 @@ class PgVaultTest : public ::testing::Test {
     return o;
   }()};
   http::CurlHttpClient http_;
-  FakeTenantClient tenants_;
+  tenant::FakeTenantClient tenants_;
   VaultOptions options_;
   std::string kek_path_;
   std::unique_ptr<Replica> a_;

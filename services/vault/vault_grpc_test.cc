@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "services/vault/pg_vault_store.h"
 #include "services/vault/testing/browser.h"
-#include "services/vault/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/vault/testing/log_capture.h"
 #include "services/vault/vault_migrations.h"
 #include "tests/pagerduty_sim/simulator.h"
@@ -137,7 +137,7 @@ class VaultGrpcTest : public ::testing::Test {
     return o;
   }()};
   http::CurlHttpClient http_;
-  FakeTenantClient tenants_;
+  tenant::FakeTenantClient tenants_;
   metrics::Registry registry_;
   std::unique_ptr<VaultService> logic_;
   std::unique_ptr<auth::CallerResolver> callers_;

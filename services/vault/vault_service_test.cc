@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/vault/testing/browser.h"
-#include "services/vault/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/vault/testing/fake_vault_store.h"
 #include "services/vault/testing/log_capture.h"
 #include "tests/pagerduty_sim/simulator.h"
@@ -150,7 +150,7 @@ class VaultServiceTest : public ::testing::Test {
   pagerduty_sim::Simulator sim_{SimOptions(&clock_)};
   http::CurlHttpClient http_;
   FakeVaultStore store_;
-  FakeTenantClient tenants_;
+  tenant::FakeTenantClient tenants_;
   metrics::Registry registry_;
   VaultOptions options_;
   std::unique_ptr<KeyringSource> keys_;

@@ -10,7 +10,7 @@
 #include "services/governance/governance_service.h"
 #include "services/governance/testing/fake_credential_info.h"
 #include "services/governance/testing/fake_governance_store.h"
-#include "services/governance/testing/fake_tenant_client.h"
+#include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/governance/testing/fake_tool_source.h"
 
 namespace bastion::governance {
@@ -108,7 +108,7 @@ class GovernanceFixture : public ::testing::Test {
 
   FakeGovernanceStore store_;
   FakeClock clock_;
-  FakeTenantClient tenants_;
+  tenant::FakeTenantClient tenants_;
   FakeToolSource tools_;
   FakeCredentialInfo creds_;
   std::unique_ptr<GovernanceService> svc_;
