@@ -12,6 +12,7 @@
 #include "common/pg/migrate.h"
 #include "common/pg/pool.h"
 #include "common/service/service_runner.h"
+#include "common/service/startup.h"
 #include "services/governance/governance_grpc.h"
 #include "services/governance/governance_migrations.h"
 #include "services/governance/governance_service.h"
@@ -43,18 +44,13 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 namespace bastion::governance {
 namespace {
 
-absl::StatusOr<std::string> Secret(const std::string& file, const std::string& fallback) {
-  if (file.empty()) return fallback;
-  return config::ReadSecretFile(file);
-}
-
 int Run() {
   log::Level level;
   if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) level = log::Level::kInfo;
   log::Init("governance", level);
 
-  auto operator_token = Secret(absl::GetFlag(FLAGS_operator_token_file), absl::GetFlag(FLAGS_operator_token));
-  auto service_token = Secret(absl::GetFlag(FLAGS_service_token_file), "");
+  auto operator_token = startup::Secret(absl::GetFlag(FLAGS_operator_token), absl::GetFlag(FLAGS_operator_token_file));
+  auto service_token = startup::Secret("", absl::GetFlag(FLAGS_service_token_file));
   if (!operator_token.ok() || !service_token.ok()) {
     log::Error("cannot read a token file",
                {{"error", (!operator_token.ok() ? operator_token.status() : service_token.status()).message()}});
@@ -63,28 +59,19 @@ int Run() {
   if (operator_token->empty()) log::Warn("no operator token configured: only tenant admins can call");
   if (service_token->empty()) log::Warn("no service token: the tenant service and vault will refuse calls");
 
-  grpcutil::ServiceIdentities services;
-  if (!absl::GetFlag(FLAGS_service_identities_file).empty()) {
-    auto ids = grpcutil::ServiceIdentities::FromFile(absl::GetFlag(FLAGS_service_identities_file));
-    if (!ids.ok()) {
-      log::Error("cannot read service identities", {{"error", ids.status().message()}});
-      return 1;
-    }
-    services = *std::move(ids);
-  }
-
-  pg::PoolOptions pool_options;
-  pool_options.url = absl::GetFlag(FLAGS_database_url);
-  pool_options.max_connections = absl::GetFlag(FLAGS_db_pool_size);
-  if (pool_options.url.empty()) {
-    log::Error("--database_url (or BASTION_DATABASE_URL) is required");
-    return 2;
-  }
-  pg::Pool pool(pool_options);
-  if (absl::Status s = pg::Migrate(pool, "governance", migrations::governance_migrations()); !s.ok()) {
-    log::Error("migrations failed", {{"error", s.message()}});
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  if (!services.ok()) {
+    log::Error("cannot read service identities", {{"error", services.status().message()}});
     return 1;
   }
+
+  auto db = startup::OpenDatabase(absl::GetFlag(FLAGS_database_url), absl::GetFlag(FLAGS_db_pool_size), "governance",
+                                  migrations::governance_migrations());
+  if (!db.ok()) {
+    log::Error("cannot open the database", {{"error", db.status().message()}});
+    return 1;
+  }
+  pg::Pool& pool = **db;
 
   tenant::GrpcTenantClient tenants(
       grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()),
@@ -104,7 +91,7 @@ int Run() {
   options.registry = &registry;
   GovernanceService service(store, RealClock::Get(), tenants, catalog, vault, options);
 
-  auth::CallerResolver callers(*operator_token, std::move(services),
+  auth::CallerResolver callers(*operator_token, *std::move(services),
                                [&tenants](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {
                                  auto id = tenants.Authenticate(token);
                                  if (!id.ok()) return id.status();
@@ -114,8 +101,10 @@ int Run() {
   GovernanceGrpc grpc_service(service, runner, callers, executor);
 
   // Other replicas' changes arrive as notifications; after any gap, versions are re-read.
+  pg::ConnectOptions listen_options;
+  listen_options.url = absl::GetFlag(FLAGS_database_url);
   PgPolicyListener listener(
-      pool_options, [&service](const std::string& tenant_id, int64_t version) {
+      listen_options, [&service](const std::string& tenant_id, int64_t version) {
         service.OnPolicyVersion(tenant_id, version);
       },
       [&service] { service.ResyncPolicyVersions(); });
@@ -124,9 +113,8 @@ int Run() {
   ServiceRunner server({"governance", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
                        registry);
   server.AddService(&grpc_service);
-  server.AddReadinessCheck("database", [&pool] {
-    return pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
-  });
+  startup::DatabaseProbe database(pool);
+  server.AddReadinessCheck("database", [&database] { return database.ok(); });
   // Without the listener this replica would serve decisions other replicas have made stale.
   server.AddReadinessCheck("policy_listener", [&listener] { return listener.listening(); });
   if (absl::Status s = server.Start(); !s.ok()) {

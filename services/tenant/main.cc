@@ -11,6 +11,7 @@
 #include "common/pg/pool.h"
 #include "common/service/periodic.h"
 #include "common/service/service_runner.h"
+#include "common/service/startup.h"
 #include "services/tenant/pg_tenant_store.h"
 #include "services/tenant/tenant_grpc.h"
 #include "services/tenant/tenant_migrations.h"
@@ -35,39 +36,26 @@ int Run() {
   if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) level = log::Level::kInfo;
   log::Init("tenant", level);
 
-  std::string operator_token = absl::GetFlag(FLAGS_operator_token);
-  if (!absl::GetFlag(FLAGS_operator_token_file).empty()) {
-    auto t = config::ReadSecretFile(absl::GetFlag(FLAGS_operator_token_file));
-    if (!t.ok()) {
-      log::Error("cannot read the operator token", {{"error", t.status().message()}});
-      return 1;
-    }
-    operator_token = *t;
-  }
-  if (operator_token.empty()) log::Warn("no operator token configured: only tenant admins can call");
-
-  grpcutil::ServiceIdentities services;
-  if (!absl::GetFlag(FLAGS_service_identities_file).empty()) {
-    auto ids = grpcutil::ServiceIdentities::FromFile(absl::GetFlag(FLAGS_service_identities_file));
-    if (!ids.ok()) {
-      log::Error("cannot read service identities", {{"error", ids.status().message()}});
-      return 1;
-    }
-    services = *std::move(ids);
-  }
-
-  pg::PoolOptions pool_options;
-  pool_options.url = absl::GetFlag(FLAGS_database_url);
-  pool_options.max_connections = absl::GetFlag(FLAGS_db_pool_size);
-  if (pool_options.url.empty()) {
-    log::Error("--database_url (or BASTION_DATABASE_URL) is required");
-    return 2;
-  }
-  pg::Pool pool(pool_options);
-  if (absl::Status s = pg::Migrate(pool, "tenant", migrations::tenant_migrations()); !s.ok()) {
-    log::Error("migrations failed", {{"error", s.message()}});
+  auto operator_token = startup::Secret(absl::GetFlag(FLAGS_operator_token), absl::GetFlag(FLAGS_operator_token_file));
+  if (!operator_token.ok()) {
+    log::Error("cannot read the operator token", {{"error", operator_token.status().message()}});
     return 1;
   }
+  if (operator_token->empty()) log::Warn("no operator token configured: only tenant admins can call");
+
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  if (!services.ok()) {
+    log::Error("cannot read service identities", {{"error", services.status().message()}});
+    return 1;
+  }
+
+  auto db = startup::OpenDatabase(absl::GetFlag(FLAGS_database_url), absl::GetFlag(FLAGS_db_pool_size), "tenant",
+                                  migrations::tenant_migrations());
+  if (!db.ok()) {
+    log::Error("cannot open the database", {{"error", db.status().message()}});
+    return 1;
+  }
+  pg::Pool& pool = **db;
 
   metrics::Registry registry;
   metrics::RegisterProcessMetrics(registry);
@@ -75,17 +63,13 @@ int Run() {
   grpcutil::CallRunner runner("tenant", executor, registry);
   PgTenantStore store(pool);
   TenantService service(store, RealClock::Get());
-  TenantGrpc grpc_service(service, runner, operator_token, std::move(services));
+  TenantGrpc grpc_service(service, runner, *operator_token, *std::move(services));
 
   ServiceRunner server({"tenant", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
                        registry);
   server.AddService(&grpc_service);
-  // Readiness checks run on the admin I/O thread, so they read what this thread last saw.
-  std::atomic<bool> database_ok{false};
-  Periodic pinger(absl::Seconds(5), [&] {
-    database_ok = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
-  });
-  server.AddReadinessCheck("database", [&database_ok] { return database_ok.load(); });
+  startup::DatabaseProbe database(pool);
+  server.AddReadinessCheck("database", [&database] { return database.ok(); });
   if (absl::Status s = server.Start(); !s.ok()) {
     log::Error("cannot start", {{"error", s.message()}});
     return 1;

@@ -18,6 +18,7 @@
 #include "common/pg/pool.h"
 #include "common/service/periodic.h"
 #include "common/service/service_runner.h"
+#include "common/service/startup.h"
 #include "services/tenant/client/tenant_client.h"
 #include "services/vault/envelope.h"
 #include "services/vault/keyring.h"
@@ -58,11 +59,6 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 namespace bastion::vault {
 namespace {
 
-absl::StatusOr<std::string> SecretFlag(const std::string& value, const std::string& file) {
-  if (file.empty()) return value;
-  return config::ReadSecretFile(file);
-}
-
 absl::StatusOr<std::unique_ptr<KeyringSource>> LoadKeyring() {
   if (!absl::GetFlag(FLAGS_kek_file).empty()) {
     return KeyringSource::FromFile(absl::GetFlag(FLAGS_kek_file));
@@ -84,27 +80,23 @@ int Run() {
   log::Init("vault", level);
 
   auto operator_token =
-      SecretFlag(absl::GetFlag(FLAGS_operator_token), absl::GetFlag(FLAGS_operator_token_file));
+      startup::Secret(absl::GetFlag(FLAGS_operator_token), absl::GetFlag(FLAGS_operator_token_file));
   if (!operator_token.ok()) {
     log::Error("cannot read the operator token", {{"error", operator_token.status().message()}});
     return 1;
   }
   if (operator_token->empty()) log::Warn("no operator token configured: only tenant admins can call");
-  auto service_token = SecretFlag("", absl::GetFlag(FLAGS_service_token_file));
+  auto service_token = startup::Secret("", absl::GetFlag(FLAGS_service_token_file));
   if (!service_token.ok()) {
     log::Error("cannot read the service token", {{"error", service_token.status().message()}});
     return 1;
   }
-  grpcutil::ServiceIdentities services;
-  if (!absl::GetFlag(FLAGS_service_identities_file).empty()) {
-    auto ids = grpcutil::ServiceIdentities::FromFile(absl::GetFlag(FLAGS_service_identities_file));
-    if (!ids.ok()) {
-      log::Error("cannot read service identities", {{"error", ids.status().message()}});
-      return 1;
-    }
-    services = *std::move(ids);
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  if (!services.ok()) {
+    log::Error("cannot read service identities", {{"error", services.status().message()}});
+    return 1;
   }
-  if (services.empty()) log::Warn("no service identities: the edge cannot fetch credentials");
+  if (services->empty()) log::Warn("no service identities: the edge cannot fetch credentials");
 
   auto keys = LoadKeyring();
   if (!keys.ok()) {
@@ -113,24 +105,19 @@ int Run() {
   }
   log::Info("key-encryption keyring loaded", {{"current_version", (*keys)->Get()->current_version()}});
 
-  pg::PoolOptions pool_options;
-  pool_options.url = absl::GetFlag(FLAGS_database_url);
-  pool_options.max_connections = absl::GetFlag(FLAGS_db_pool_size);
-  if (pool_options.url.empty()) {
-    log::Error("--database_url (or BASTION_DATABASE_URL) is required");
-    return 2;
-  }
-  pg::Pool pool(pool_options);
-  if (absl::Status s = pg::Migrate(pool, "vault", migrations::vault_migrations()); !s.ok()) {
-    log::Error("migrations failed", {{"error", s.message()}});
+  auto db = startup::OpenDatabase(absl::GetFlag(FLAGS_database_url), absl::GetFlag(FLAGS_db_pool_size), "vault",
+                                  migrations::vault_migrations());
+  if (!db.ok()) {
+    log::Error("cannot open the database", {{"error", db.status().message()}});
     return 1;
   }
+  pg::Pool& pool = **db;
 
   tenant::GrpcTenantClient tenant_client(
       grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()),
       *service_token);
   auth::CallerResolver callers(
-      *operator_token, std::move(services),
+      *operator_token, *std::move(services),
       [&tenant_client](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {
         auto id = tenant_client.Authenticate(token);
         if (!id.ok()) return id.status();
@@ -164,18 +151,14 @@ int Run() {
   ServiceRunner server({"vault", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
                        registry);
   server.AddService(&grpc_service);
-  // Readiness checks run on the admin I/O thread, so they read what this thread last saw.
-  std::atomic<bool> database_ok{false};
-  Periodic pinger(absl::Seconds(5), [&] {
-    database_ok = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
-  });
-  server.AddReadinessCheck("database", [&database_ok] { return database_ok.load(); });
+  startup::DatabaseProbe database(pool);
+  server.AddReadinessCheck("database", [&database] { return database.ok(); });
   if (absl::Status s = server.Start(); !s.ok()) {
     log::Error("cannot start", {{"error", s.message()}});
     return 1;
   }
   server.Wait();
-  pinger.Stop();
+  database.Stop();
   executor.Shutdown();
   http_client.Shutdown();
   log::Info("stopped");

@@ -1,0 +1,34 @@
+#include "common/service/startup.h"
+
+#include "common/config/config.h"
+
+namespace bastion::startup {
+
+absl::StatusOr<std::string> Secret(const std::string& inline_value, const std::string& file) {
+  if (file.empty()) return inline_value;
+  return config::ReadSecretFile(file);
+}
+
+absl::StatusOr<grpcutil::ServiceIdentities> ServiceIdentitiesFrom(const std::string& path) {
+  if (path.empty()) return grpcutil::ServiceIdentities();
+  return grpcutil::ServiceIdentities::FromFile(path);
+}
+
+absl::StatusOr<std::unique_ptr<pg::Pool>> OpenDatabase(const std::string& url, int pool_size,
+                                                       absl::string_view schema,
+                                                       const std::vector<pg::Migration>& migrations) {
+  if (url.empty()) return absl::InvalidArgumentError("--database_url (or BASTION_DATABASE_URL) is required");
+  pg::PoolOptions options;
+  options.url = url;
+  options.max_connections = pool_size;
+  auto pool = std::make_unique<pg::Pool>(options);
+  if (absl::Status s = pg::Migrate(*pool, schema, migrations); !s.ok()) return s;
+  return pool;
+}
+
+DatabaseProbe::DatabaseProbe(pg::Pool& pool)
+    : periodic_(absl::Seconds(5), [this, &pool] {
+        ok_ = pool.Execute({"ready_ping", "SELECT 1"}, {}, absl::Seconds(1)).ok();
+      }) {}
+
+}  // namespace bastion::startup
