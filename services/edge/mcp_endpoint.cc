@@ -138,6 +138,7 @@ struct McpEndpoint::Context {
   bool url_elicitation = false;
   std::string method_label = "other";
   std::string outcome = "ok";
+  std::string tool;
 };
 
 McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, PolicyClient& policy,
@@ -271,7 +272,17 @@ http::Response McpEndpoint::Handle(const http::Request& request) {
   } else {
     response = HandlePost(request, ctx);
   }
-  stats_.Request(ctx.method_label, ctx.outcome, clock_.Now() - ctx.start);
+  const absl::Duration latency = clock_.Now() - ctx.start;
+  stats_.Request(ctx.method_label, ctx.outcome, latency);
+  // One access line per request: who (ids, never tokens), what, how it ended.
+  log::Info("mcp request", {{"http_method", request.method},
+                            {"method", ctx.method_label},
+                            {"tool", ctx.tool},
+                            {"status", response.status},
+                            {"outcome", ctx.outcome},
+                            {"tenant_id", ctx.identity.tenant_id},
+                            {"user_id", ctx.identity.user_id},
+                            {"latency_ms", static_cast<double>(absl::ToDoubleMilliseconds(latency))}});
   return response;
 }
 
@@ -409,6 +420,7 @@ boost::json::object McpEndpoint::CallTool(const mcp::Message& m, Context& ctx) {
     ctx.outcome = "invalid_params";
     return mcp::MakeError(m.id, mcp::kInvalidParams, absl::StrCat("Invalid params: ", call.status().message()));
   }
+  ctx.tool = call->name;
   if (!tools_.Knows(call->name)) {
     ctx.outcome = "invalid_params";
     return mcp::MakeError(m.id, mcp::kInvalidParams, absl::StrCat("Unknown tool: ", call->name));

@@ -1,6 +1,7 @@
 // Helpers shared by the end-to-end tests: bastionctl, the MCP SDK client, raw HTTP to the edge,
 // and the PagerDuty simulator's record of what it received.
 import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -24,6 +25,17 @@ export function ctl(args, { token = operatorToken, input } = {}) {
     e.status = err.status;
     throw e;
   }
+}
+
+// Notes a secret the tests handled, so secrets.test.mjs can check no log line holds it.
+export function rememberSecret(secret) {
+  if (env.BASTION_E2E_STATE && secret) appendFileSync(`${env.BASTION_E2E_STATE}/secrets-seen`, `${secret}\n`);
+  return secret;
+}
+
+// Issues a client token for `email` and remembers it as a secret.
+export function issueToken(email, tenant, options) {
+  return rememberSecret(ctl(['token', 'issue', email, '--tenant', tenant], options).trim());
 }
 
 export function ctlJson(args, options) {

@@ -3,7 +3,7 @@
 // grant, and the next call reaches PagerDuty with that user's Bearer token and email.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ctl, connect, simRequests, header, unique } from './lib.mjs';
+import { ctl, connect, simRequests, header, unique, issueToken } from './lib.mjs';
 
 test('a user authorizes PagerDuty through /oauth/callback and then calls as themself', async () => {
   const slug = unique('oauth');
@@ -13,12 +13,15 @@ test('a user authorizes PagerDuty through /oauth/callback and then calls as them
   ctl(['server', 'register', 'pagerduty', '--tenant', slug, '--type', 'pagerduty', '--auth', 'oauth',
        '--tool-policy', 'approve-read-only']);
   ctl(['credential', 'set-oauth-app', 'pagerduty', '--tenant', slug, '--client-id', 'bastion-local',
-       '--scopes', 'incidents.read,services.read,users.read'], { input: 'local-client-secret\n' });
-  const email = `bob@${slug}.example`;
+       '--scopes', 'incidents.read,incidents.write,services.read,users.read'], { input: 'local-client-secret\n' });
+  // Alice is who consents at the simulator's PagerDuty; her Bastion account has the same email.
+  const email = 'alice@acme.example';
   ctl(['user', 'create', email, '--tenant', slug]);
-  ctl(['toolset', 'create', 'readers', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents']);
+  ctl(['tools', 'approve', 'pagerduty', 'create_incident', '--tenant', slug]);
+  ctl(['toolset', 'create', 'readers', '--tenant', slug, '--server', 'pagerduty',
+       '--tools', 'list_incidents,create_incident']);
   ctl(['profile', 'create', 'everyone', '--tenant', slug, '--toolsets', 'readers', '--members', `user:${email}`]);
-  const token = ctl(['token', 'issue', email, '--tenant', slug]).trim();
+  const token = issueToken(email, slug);
 
   const { client, transport } = await connect(slug, token);
   try {
@@ -46,6 +49,18 @@ test('a user authorizes PagerDuty through /oauth/callback and then calls as them
     const calls = (await simRequests()).slice(before).filter((r) => r.path === '/incidents');
     assert.ok(calls.length >= 1);
     assert.match(String(header(calls[0], 'authorization')), /^Bearer/);
+
+    // A write goes out as the user: their Bearer token and their email as From.
+    const mark = (await simRequests()).length;
+    const created = await client.callTool({
+      name: 'create_incident',
+      arguments: { incident: { title: `OAuth write ${slug}`, service: { id: 'PSAPI01', type: 'service_reference' } } },
+    });
+    assert.equal(created.isError, false, JSON.stringify(created.content));
+    const posts = (await simRequests()).slice(mark).filter((r) => r.method === 'POST' && r.path === '/incidents');
+    assert.equal(posts.length, 1);
+    assert.match(String(header(posts[0], 'authorization')), /^Bearer/);
+    assert.equal(header(posts[0], 'from'), email);
   } finally {
     await transport.terminateSession().catch(() => {});
     await client.close();
@@ -65,7 +80,7 @@ test('a client that declares URL elicitation gets the authorize link as error -3
   ctl(['user', 'create', email, '--tenant', slug]);
   ctl(['toolset', 'create', 'readers', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents']);
   ctl(['profile', 'create', 'everyone', '--tenant', slug, '--toolsets', 'readers', '--members', `user:${email}`]);
-  const token = ctl(['token', 'issue', email, '--tenant', slug]).trim();
+  const token = issueToken(email, slug);
 
   const { client, transport } = await connect(slug, token, { capabilities: { elicitation: { url: {} } } });
   try {

@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ctl, connect, postRaw, unique, edgeBase } from './lib.mjs';
+import { ctl, connect, postRaw, unique, edgeBase, issueToken } from './lib.mjs';
 
 const run = promisify(execFile);
 let slug;
@@ -24,7 +24,7 @@ before(() => {
        '--tools', 'list_incidents,list_services']);
   ctl(['profile', 'create', 'everyone', '--tenant', slug, '--toolsets', 'readers',
        '--members', `user:pat@${slug}.example`]);
-  token = ctl(['token', 'issue', `pat@${slug}.example`, '--tenant', slug]).trim();
+  token = issueToken(`pat@${slug}.example`, slug);
 });
 
 async function session() {

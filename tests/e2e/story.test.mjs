@@ -4,7 +4,7 @@
 // calls tools as that user against the PagerDuty simulator, and the audit log names the user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ctl, ctlJson, connect, simRequests, header, unique, env } from './lib.mjs';
+import { ctl, ctlJson, connect, simRequests, header, unique, env, issueToken } from './lib.mjs';
 
 const ACTIVATION =
   'Activation required. AI access management must be enabled for your tenant before you can use it.';
@@ -13,7 +13,7 @@ function setUpTenant(slug) {
   ctl(['tenant', 'create', slug]);
   ctl(['catalog', 'enable', 'pagerduty', '--tenant', slug]);
   ctl(['user', 'create', `admin@${slug}.example`, '--tenant', slug, '--role', 'admin']);
-  return ctl(['token', 'issue', `admin@${slug}.example`, '--tenant', slug]).trim();
+  return issueToken(`admin@${slug}.example`, slug);
 }
 
 test('an admin-configured user lists exactly the allowed tools and calls PagerDuty through Bastion', async () => {
@@ -23,7 +23,7 @@ test('an admin-configured user lists exactly the allowed tools and calls PagerDu
 
   // Until activation the edge answers with the activation message.
   ctl(['user', 'create', `ana@${slug}.example`, '--tenant', slug], as);
-  const anaToken = ctl(['token', 'issue', `ana@${slug}.example`, '--tenant', slug], as).trim();
+  const anaToken = issueToken(`ana@${slug}.example`, slug, as);
   await assert.rejects(connect(slug, anaToken), (err) => {
     assert.match(String(err.message), new RegExp(ACTIVATION.replace(/\./g, '\\.')));
     return true;
