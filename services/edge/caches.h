@@ -26,7 +26,7 @@ struct CacheStats {
 class CachingDirectory : public TenantDirectory {
  public:
   CachingDirectory(TenantDirectory& inner, const Clock& clock, CacheStats& stats,
-                   absl::Duration identity_ttl = absl::Seconds(30),
+                   absl::Duration identity_ttl = absl::Seconds(15),
                    absl::Duration access_ttl = absl::Seconds(2));
   absl::StatusOr<Identity> Authenticate(const std::string& token) override;
   absl::StatusOr<TenantAccess> CheckAccess(const std::string& tenant_slug) override;

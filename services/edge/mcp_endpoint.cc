@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -386,13 +387,11 @@ boost::json::object McpEndpoint::ListTools(const mcp::Message& m, Context& ctx) 
     ctx.outcome = "unavailable";
     return mcp::MakeError(m.id, kUnavailable, "Bastion cannot load your tools right now; retry shortly");
   }
+  const absl::flat_hash_set<std::string> allowed_names(allowed->names.begin(), allowed->names.end());
   std::vector<boost::json::object> visible;
   for (const auto& def : tools_.Definitions()) {
     const auto& name = def.at("name").as_string();
-    if (std::find(allowed->names.begin(), allowed->names.end(), absl::string_view(name.data(), name.size())) !=
-        allowed->names.end()) {
-      visible.push_back(def);
-    }
+    if (allowed_names.contains(absl::string_view(name.data(), name.size()))) visible.push_back(def);
   }
   auto page = mcp::PageTools(visible, cursor, options_.tools_page_size);
   if (!page.ok()) {
