@@ -35,6 +35,12 @@ bool HasLineBreak(absl::string_view s) {
   return s.find_first_of(absl::string_view("\r\n\0", 3)) != absl::string_view::npos;
 }
 
+// RFC 9110's idempotent methods: sending one twice has the effect of sending it once.
+bool IsIdempotent(absl::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
 // Error messages name the request without its query, which may carry tokens.
 std::string Describe(const ClientRequest& request) {
   return absl::StrCat(request.method, " ", request.url.substr(0, request.url.find_first_of("?#")));
@@ -102,6 +108,10 @@ struct CurlHttpClient::Transfer {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    // libcurl silently sends a request again when the kept-alive connection it reused closes
+    // without an answer. The server may have acted on it (a POST may have created something),
+    // so a request that is unsafe to repeat gets a new connection, where libcurl never does that.
+    if (!IsIdempotent(request.method)) curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     if (request.method == "HEAD") {
       curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else if (request.method != "GET" || !request.body.empty()) {

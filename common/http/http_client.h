@@ -63,6 +63,9 @@ struct CurlHttpClientOptions {
 // One worker thread drives every transfer through one curl multi handle, which keeps a cache of
 // open connections for reuse. Callbacks run on that worker thread: they must return quickly,
 // must not block (SendSync included) and must not call Shutdown().
+// Like libcurl, it resends an idempotent request (GET, PUT, DELETE, ...) whose reused connection
+// closed before any answer: the usual cause is the server closing an idle connection. A POST,
+// PATCH or other non-idempotent request always gets a new connection and so is sent once.
 class CurlHttpClient : public HttpClient {
  public:
   explicit CurlHttpClient(CurlHttpClientOptions options = {});

@@ -1,10 +1,12 @@
 #include "common/http/http_client.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -49,6 +51,10 @@ class CurlHttpClientTest : public ::testing::Test {
       responder->Respond({200, {}, std::string(4096, 'b')});
     });
     server_.Route("GET", "/never", parked_.Park());
+    server_.Route("*", "/drop", [this](Request, std::shared_ptr<Responder> responder) {
+      ++dropped_;
+      responder->Abort();
+    });
     ASSERT_TRUE(server_.Start().ok());
   }
 
@@ -56,7 +62,8 @@ class CurlHttpClientTest : public ::testing::Test {
     return absl::StrCat("http://127.0.0.1:", server_.port(), path);
   }
 
-  Parked parked_;  // Outlives the server, whose requests it holds.
+  Parked parked_;                // Outlives the server, whose requests it holds.
+  std::atomic<int> dropped_{0};  // Requests that reached /drop.
   HttpServer server_;
 };
 
@@ -112,6 +119,41 @@ TEST_F(CurlHttpClientTest, RefusedConnectionIsUnavailable) {
   ClientRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", closed_port, "/");
   EXPECT_EQ(client.SendSync(request).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(CurlHttpClientTest, ConnectionClosedWithoutAResponseIsUnavailable) {
+  CurlHttpClient client;
+  ClientRequest request;
+  request.url = Url("/drop");
+  absl::Status status = client.SendSync(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  // libcurl's wording for CURLE_GOT_NOTHING ("Empty reply from server" on curl's command line).
+  EXPECT_TRUE(absl::StrContains(status.message(), "Server returned nothing")) << status;
+}
+
+// The server may have acted on a request whose answer was lost, so a POST must not be sent
+// again behind the caller's back. A GET in the same spot is, which shows the spot is the one
+// where libcurl resends.
+TEST_F(CurlHttpClientTest, DroppedPostOnAKeptAliveConnectionIsNotSentAgain) {
+  CurlHttpClient client;
+  ClientRequest warm_up;
+  warm_up.url = Url("/echo");
+  ASSERT_TRUE(client.SendSync(warm_up).ok());
+  ASSERT_EQ(server_.connections_accepted(), 1);  // The next request can reuse this connection.
+
+  ClientRequest post;
+  post.method = "POST";
+  post.url = Url("/drop");
+  post.body = R"({"incident":"new"})";
+  EXPECT_EQ(client.SendSync(post).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(dropped_.load(), 1);
+
+  ASSERT_TRUE(client.SendSync(warm_up).ok());
+  dropped_ = 0;
+  ClientRequest get;
+  get.url = Url("/drop");
+  EXPECT_EQ(client.SendSync(get).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(dropped_.load(), 2);
 }
 
 TEST_F(CurlHttpClientTest, BadRequestsAreInvalidArgument) {

@@ -415,6 +415,11 @@ class ResponderImpl : public Responder {
     });
   }
 
+  void Abort() override {
+    if (done_.exchange(true)) return;
+    session_->Run([](Session& s) { s.Close(); });
+  }
+
   std::shared_ptr<StreamWriter> StartStream(int status, Headers headers) override {
     if (done_.exchange(true)) return std::make_shared<StreamWriterImpl>(nullptr);
     auto writer = std::make_shared<StreamWriterImpl>(session_);

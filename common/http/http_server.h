@@ -64,6 +64,10 @@ class Responder {
   // closes when the stream ends (no keep-alive after a stream). After Respond() or a first
   // StartStream(), returns an already closed writer.
   virtual std::shared_ptr<StreamWriter> StartStream(int status, Headers headers) = 0;
+  // Closes the connection without sending a byte of response, as a network failure would: the
+  // client cannot tell whether the request was acted on. For fault injection (the PagerDuty
+  // simulator); it completes the request like Respond().
+  virtual void Abort() = 0;
 };
 
 // Runs on an I/O thread, concurrently with other requests' handlers. It must return quickly and

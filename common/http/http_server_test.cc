@@ -325,6 +325,45 @@ TEST(HttpServer, DroppedOrThrowingHandlerAnswers500) {
   EXPECT_EQ(threw->result_int(), 500);
 }
 
+TEST(HttpServer, AbortClosesTheConnectionWithoutAByteOfResponse) {
+  HttpServer server;
+  // The later Respond() must be ignored: Abort completed the request.
+  server.Route("POST", "/abort", [](Request, std::shared_ptr<Responder> responder) {
+    responder->Abort();
+    responder->Respond({200, {}, "too late"});
+  });
+  server.Route("GET", "/ok", Reply("still serving"));
+  ASSERT_TRUE(server.Start().ok());
+
+  Connection aborted(server.port());
+  aborted.Send("POST /abort HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_TRUE(aborted.ClosedByServer());  // False if even one byte had arrived.
+
+  Connection next(server.port());
+  next.Send(Get("/ok"));
+  auto response = next.Read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body(), "still serving");
+}
+
+TEST(HttpServer, AbortAfterRespondLeavesTheConnectionOpen) {
+  HttpServer server;
+  server.Route("GET", "/x", [](Request, std::shared_ptr<Responder> responder) {
+    responder->Respond({200, {}, "answered"});
+    responder->Abort();
+  });
+  ASSERT_TRUE(server.Start().ok());
+  Connection c(server.port());
+
+  for (int i = 0; i < 2; ++i) {
+    c.Send(Get("/x"));
+    auto response = c.Read();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->body(), "answered");
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+}
+
 TEST(HttpServer, HeaderInjectionFromAHandlerBecomes500) {
   HttpServer server;
   server.Route("GET", "/", [](Request, std::shared_ptr<Responder> responder) {

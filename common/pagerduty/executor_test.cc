@@ -627,6 +627,46 @@ TEST_F(ExecutorTest, TimedOutGetIsRetriedAndTimedOutPostIsNot) {
   EXPECT_THAT(post.message, HasSubstr("may have been made"));
 }
 
+// The first request of the test goes out on a new connection, so the retry seen here is the
+// executor's own (with its backoff), not libcurl's resend on a kept-alive connection.
+TEST_F(ExecutorTest, GetWhoseConnectionDropsIsRetried) {
+  pagerduty_sim::Faults faults;
+  faults.drop_connections = 1;
+  sim_->SetFaults(faults);
+  const Outcome outcome = Run("get_incident", R"({"incident_id": "PINC0DB"})", ApiKey());
+  ASSERT_EQ(outcome.kind, Kind::kOk) << Describe(outcome);
+  EXPECT_EQ(outcome.result.at("id").as_string(), seed::kTriggeredIncidentId);
+  EXPECT_EQ(outcome.requests_sent, 2);
+  EXPECT_EQ(sleeper_.waits().size(), 1u);
+  const std::vector<pagerduty_sim::RecordedRequest> requests = Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_TRUE(requests[0].dropped);
+  EXPECT_EQ(requests[1].status, 200);
+}
+
+// PagerDuty may have created the incident before the connection dropped: sending the POST again
+// could create it twice, so the call ends unavailable and says to check first. The earlier
+// call leaves a kept-alive connection, the case where libcurl itself would resend.
+TEST_F(ExecutorTest, PostWhoseConnectionDropsIsNotSentAgain) {
+  ASSERT_EQ(Run("list_priorities", "{}", ApiKey()).kind, Kind::kOk);
+  sim_->ClearRequests();
+  pagerduty_sim::Faults faults;
+  faults.drop_connections = 1;
+  sim_->SetFaults(faults);
+  const size_t incidents = sim_->api().Items("incidents").size();
+  const Outcome outcome = Run("create_incident", R"({"incident": {
+      "title": "Disk full", "service": {"id": "PSDB002", "type": "service_reference"}}})",
+                              ApiKey());
+  EXPECT_EQ(outcome.kind, Kind::kUnavailable) << Describe(outcome);
+  EXPECT_EQ(outcome.upstream_status, 0);
+  EXPECT_EQ(outcome.requests_sent, 1);
+  EXPECT_THAT(outcome.message, HasSubstr("may have been made"));
+  EXPECT_TRUE(sleeper_.waits().empty());
+  EXPECT_EQ(Requests().size(), 1u);
+  // The simulator served the one POST it got; there is no second incident.
+  EXPECT_EQ(sim_->api().Items("incidents").size(), incidents + 1);
+}
+
 TEST_F(ExecutorTest, UnreachablePagerDutyIsUnavailable) {
   Credential eu = ApiKey();
   eu.region = "eu";  // Points at a closed port in this test.

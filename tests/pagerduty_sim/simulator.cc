@@ -56,6 +56,7 @@ json::object FaultsJson(const Faults& f) {
                       {"rate_limit_reset_seconds", f.rate_limit_reset_seconds},
                       {"server_errors", f.server_errors},
                       {"server_error_status", f.server_error_status},
+                      {"drop_connections", f.drop_connections},
                       {"latency_ms", absl::ToInt64Milliseconds(f.latency)},
                       {"path_prefix", internal::J(f.path_prefix)}};
 }
@@ -251,6 +252,7 @@ void Simulator::Dispatch(http::Request request, std::shared_ptr<http::Responder>
 
   size_t index;
   std::optional<http::Response> injected;
+  bool drop = false;
   absl::Duration latency;
   {
     absl::MutexLock lock(&mu_);
@@ -272,24 +274,35 @@ void Simulator::Dispatch(http::Request request, std::shared_ptr<http::Responder>
     } else if (matches && faults_.server_errors > 0) {
       --faults_.server_errors;
       injected = FromReply(ErrorReply(faults_.server_error_status, 2000, "Internal Server Error"));
+    } else if (matches && faults_.drop_connections > 0) {
+      --faults_.drop_connections;
+      drop = true;
     }
   }
   http::Response response = injected ? *std::move(injected) : Serve(request);
-  Finish(index, std::move(responder), std::move(response), latency);
+  Finish(index, std::move(responder), drop ? std::nullopt : std::make_optional(std::move(response)),
+         latency);
 }
 
-void Simulator::Finish(size_t record, std::shared_ptr<http::Responder> responder, http::Response response,
-                       absl::Duration latency) {
+void Simulator::Finish(size_t record, std::shared_ptr<http::Responder> responder,
+                       std::optional<http::Response> response, absl::Duration latency) {
   {
     absl::MutexLock lock(&mu_);
     if (record >= requests_dropped_ && record - requests_dropped_ < requests_.size()) {
-      requests_[record - requests_dropped_].status = response.status;
+      RecordedRequest& recorded = requests_[record - requests_dropped_];
+      if (response) {
+        recorded.status = response->status;
+      } else {
+        recorded.dropped = true;
+      }
     }
   }
-  if (latency <= absl::ZeroDuration() || delayer_ == nullptr) return responder->Respond(std::move(response));
-  delayer_->After(latency, [responder, response = std::move(response)]() mutable {
-    responder->Respond(std::move(response));
-  });
+  auto send = [responder = std::move(responder), response = std::move(response)]() mutable {
+    if (!response) return responder->Abort();
+    responder->Respond(*std::move(response));
+  };
+  if (latency <= absl::ZeroDuration() || delayer_ == nullptr) return send();
+  delayer_->After(latency, std::move(send));
 }
 
 http::Response Simulator::Serve(const http::Request& request) {
@@ -373,9 +386,11 @@ http::Response Simulator::Control(const http::Request& request) {
       f.rate_limit_reset_seconds = static_cast<int>(number("rate_limit_reset_seconds", 1));
       f.server_errors = static_cast<int>(number("server_errors", 0));
       f.server_error_status = static_cast<int>(number("server_error_status", 500));
+      f.drop_connections = static_cast<int>(number("drop_connections", 0));
       f.latency = absl::Milliseconds(number("latency_ms", 0));
       f.path_prefix = std::string(Str(in, "path_prefix"));
-      if (f.server_error_status < 500 || f.server_error_status > 599 || f.rate_limited < 0 || f.server_errors < 0) {
+      if (f.server_error_status < 500 || f.server_error_status > 599 || f.rate_limited < 0 || f.server_errors < 0 ||
+          f.drop_connections < 0) {
         return http::JsonResponse(400, R"({"error":"counts must be >= 0 and server_error_status 5xx"})");
       }
       SetFaults(f);
@@ -398,7 +413,8 @@ http::Response Simulator::Control(const http::Request& request) {
                                   {"query", r.query},
                                   {"headers", std::move(headers)},
                                   {"body", r.body},
-                                  {"status", r.status}});
+                                  {"status", r.status},
+                                  {"dropped", r.dropped}});
     }
     return http::JsonResponse(200, json::serialize(json::object{{"requests", std::move(list)}}));
   }

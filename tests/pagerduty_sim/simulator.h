@@ -49,6 +49,9 @@ struct Faults {
   int rate_limit_reset_seconds = 1;
   int server_errors = 0;  // Answered with server_error_status.
   int server_error_status = 500;
+  // Served (a POST still creates), then the connection is closed with no response at all:
+  // the lost answer that makes resending a non-idempotent request unsafe.
+  int drop_connections = 0;
   absl::Duration latency = absl::ZeroDuration();  // Added before every matching response.
   std::string path_prefix;
 };
@@ -61,7 +64,8 @@ struct RecordedRequest {
   // ("Token", "Bearer", or "malformed").
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // OAuth token requests have their secrets replaced by "REDACTED".
-  int status = 0;    // 0 while the response is pending.
+  int status = 0;    // 0 while the response is pending, and for ever when it was dropped.
+  bool dropped = false;  // A drop_connections fault closed the connection instead of answering.
 
   std::optional<std::string> Header(absl::string_view name) const;
 };
@@ -108,8 +112,9 @@ class Simulator {
   http::Response Serve(const http::Request& request);
   http::Response ServeRest(const http::Request& request);
   http::Response Control(const http::Request& request);
-  void Finish(size_t record, std::shared_ptr<http::Responder> responder, http::Response response,
-              absl::Duration latency);
+  // Without a response, drops the connection instead of answering.
+  void Finish(size_t record, std::shared_ptr<http::Responder> responder,
+              std::optional<http::Response> response, absl::Duration latency);
 
   const SimulatorOptions options_;
   // Before api_ and oauth_: their constructors already read the clock.

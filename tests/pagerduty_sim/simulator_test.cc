@@ -392,6 +392,61 @@ TEST_F(SimulatorTest, ServerErrorsAndLatencyOnlyWhereThePrefixMatches) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
 }
 
+// A dropped connection loses the answer, not the request: the incident exists, the client got
+// nothing, and the next matching request is answered again.
+TEST_F(SimulatorTest, DroppedConnectionServesTheRequestButAnswersNothing) {
+  Client client(sim_.base_url());
+  Faults faults;
+  faults.drop_connections = 1;
+  faults.path_prefix = "/incidents";
+  sim_.SetFaults(faults);
+  EXPECT_EQ(client.Get("/services").status, 200);  // Outside the prefix: untouched.
+
+  const size_t incidents = sim_.api().Items("incidents").size();
+  http::ClientRequest create;
+  create.method = "POST";
+  create.url = sim_.base_url() + "/incidents";
+  create.headers = {{"Authorization", client.authorization},
+                    {"From", client.from},
+                    {"Accept", simtest::kAcceptV2},
+                    {"Content-Type", "application/json"}};
+  create.body = R"({"incident":{"type":"incident","title":"lost answer","service":{"id":"PSWEB03","type":"service_reference"}}})";
+  absl::StatusOr<http::ClientResponse> dropped = client.raw().SendSync(create);
+  EXPECT_EQ(dropped.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sim_.api().Items("incidents").size(), incidents + 1);
+  std::vector<RecordedRequest> recorded = sim_.requests();
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_TRUE(recorded[1].dropped);
+  EXPECT_EQ(recorded[1].status, 0);
+  EXPECT_EQ(sim_.faults().drop_connections, 0);
+
+  absl::StatusOr<http::ClientResponse> answered = client.raw().SendSync(create);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->status, 201);
+}
+
+TEST_F(SimulatorTest, ControlEndpointDropsConnections) {
+  Client control(sim_.base_url());
+  EXPECT_EQ(control.Send("POST", "/_sim/faults", R"({"drop_connections":-1})").status, 400);
+  Reply set = control.Send("POST", "/_sim/faults", R"({"drop_connections":1,"path_prefix":"/priorities"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.Obj().at("drop_connections").as_int64(), 1);
+
+  // Its own client, so the GET goes out on a new connection, which libcurl never resends on.
+  Client victim(sim_.base_url());
+  http::ClientRequest get;
+  get.url = sim_.base_url() + "/priorities";
+  get.headers = {{"Authorization", victim.authorization}, {"Accept", simtest::kAcceptV2}};
+  EXPECT_EQ(victim.raw().SendSync(get).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(control.Get("/_sim/faults").Obj().at("drop_connections").as_int64(), 0);
+
+  Reply recorded = control.Get("/_sim/requests");
+  const json::array& list = recorded.Obj().at("requests").as_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_TRUE(list[0].at("dropped").as_bool());
+  EXPECT_EQ(list[0].at("status").as_int64(), 0);
+}
+
 TEST_F(SimulatorTest, ControlEndpointsSetFaultsAndShowRecordedRequests) {
   Client client(sim_.base_url());
   Reply set = client.Send("POST", "/_sim/faults", R"({"rate_limited":1,"rate_limit_reset_seconds":3})");
