@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
+#include "common/grpc/tls.h"
 
 namespace bastion::auth {
 
@@ -25,21 +26,38 @@ CallerResolver::CallerResolver(std::string operator_token, grpcutil::ServiceIden
       clock_(clock),
       ttl_(cache_ttl) {}
 
+namespace {
+
+Caller ServiceCaller(std::string name) {
+  Caller c;
+  c.kind = Caller::Kind::kService;
+  c.service = std::move(name);
+  return c;
+}
+
+}  // namespace
+
 absl::StatusOr<Caller> CallerResolver::Resolve(const grpc::ServerContextBase& ctx) {
-  return Resolve(grpcutil::Metadata(ctx, grpcutil::kServiceTokenHeader), grpcutil::BearerToken(ctx));
+  return Resolve(grpcutil::Metadata(ctx, grpcutil::kServiceTokenHeader), grpcutil::BearerToken(ctx),
+                 grpcutil::VerifiedPeerNames(ctx));
 }
 
 absl::StatusOr<Caller> CallerResolver::Resolve(const std::optional<std::string>& service_token,
-                                               const std::optional<std::string>& token) {
+                                               const std::optional<std::string>& token,
+                                               const std::vector<std::string>& certificate_names) {
   if (service_token.has_value()) {
     auto service = services_.IdentifyToken(*service_token);
     if (!service.has_value()) return absl::UnauthenticatedError("unknown service identity");
-    Caller c;
-    c.kind = Caller::Kind::kService;
-    c.service = *service;
-    return c;
+    return ServiceCaller(*service);
   }
-  if (!token.has_value()) return Caller{};
+  if (!token.has_value()) {
+    // A bearer token outranks the certificate: under mutual TLS an admin's client (bastionctl)
+    // must present a certificate too, and it acts as the person whose token it carries.
+    absl::StatusOr<std::optional<std::string>> service = services_.IdentifyCertificate(certificate_names);
+    if (!service.ok()) return service.status();
+    if (service->has_value()) return ServiceCaller(**service);
+    return Caller{};
+  }
   if (!operator_token_.empty() && crypto::ConstantTimeEquals(*token, operator_token_)) {
     Caller c;
     c.kind = Caller::Kind::kOperator;

@@ -1,10 +1,11 @@
-// Who is calling a Bastion gRPC API, resolved from request metadata the same way in every
-// service: a Bastion service identity (`x-bastion-service-token`), the operator token, or a
-// tenant user's client token (resolved through the tenant service, cached briefly).
+// Who is calling a Bastion gRPC API, resolved the same way in every service: a Bastion service
+// (`x-bastion-service-token`, or under mutual TLS its client certificate), the operator token, or
+// a tenant user's client token (resolved through the tenant service, cached briefly).
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -49,11 +50,16 @@ class CallerResolver {
                  Authenticator authenticate, const Clock& clock = RealClock::Get(),
                  absl::Duration cache_ttl = absl::Seconds(10));
 
-  // Blocking (may call the tenant service): call from an executor thread.
+  // Blocking (may call the tenant service): call from an executor thread. In order: a service
+  // token must match a listed service; else a bearer token makes the operator or a tenant user;
+  // else, when `services` trusts client certificates (mutual TLS), the verified certificate must
+  // name a listed service; else the caller is anonymous (Kind::kNone).
   absl::StatusOr<Caller> Resolve(const grpc::ServerContextBase& ctx);
-  // The same from the two credentials a request may carry.
+  // The same from the credentials a request may carry: its two metadata values and the names
+  // of its verified client certificate (grpcutil::VerifiedPeerNames).
   absl::StatusOr<Caller> Resolve(const std::optional<std::string>& service_token,
-                                 const std::optional<std::string>& bearer_token);
+                                 const std::optional<std::string>& bearer_token,
+                                 const std::vector<std::string>& certificate_names = {});
 
  private:
   const std::string operator_token_;

@@ -1,13 +1,16 @@
 #include "common/grpc/grpc_util.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/crypto/crypto.h"
+#include "common/grpc/tls.h"
 #include "common/log/log.h"
 
 namespace bastion::grpcutil {
@@ -50,18 +53,63 @@ absl::StatusOr<ServiceIdentities> ServiceIdentities::FromFile(const std::string&
     ++n;
     absl::string_view l = absl::StripAsciiWhitespace(line);
     if (l.empty() || l[0] == '#') continue;
-    std::vector<std::string> parts = absl::StrSplit(l, ' ', absl::SkipEmpty());
-    if (parts.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", n, ": expected `<service-name> <token>`"));
+    std::vector<std::string> parts = absl::StrSplit(l, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (parts.size() == 1) {
+      ids.Add(parts[0]);
+    } else if (parts.size() == 2) {
+      ids.Add(parts[0], parts[1]);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", n, ": expected `<service-name> <token>`, or `<service-name>` for a service "
+          "identified only by its client certificate (mutual TLS)"));
     }
-    ids.Add(parts[0], parts[1]);
   }
   return ids;
 }
 
 void ServiceIdentities::Add(const std::string& name, const std::string& token) {
   by_hash_[crypto::HexEncode(crypto::Sha256(token))] = name;
+  names_.insert(name);
+}
+
+void ServiceIdentities::Add(const std::string& name) { names_.insert(name); }
+
+std::vector<std::string> ServiceIdentities::CertificateOnlyNames() const {
+  std::set<std::string> with_token;
+  for (const auto& [hash, name] : by_hash_) with_token.insert(name);
+  std::vector<std::string> out;
+  for (const std::string& name : names_) {
+    if (with_token.count(name) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> ServiceIdentities::IdentifyCertificate(
+    const std::vector<std::string>& certificate_names) const {
+  if (!trust_certificates_) return std::optional<std::string>();
+  std::set<std::string> services;
+  for (const std::string& name : certificate_names) {
+    std::string service = ServiceNameOf(name);
+    if (names_.count(service) > 0) services.insert(service);
+  }
+  if (services.size() == 1) return std::optional<std::string>(*services.begin());
+  // Names come from a certificate our CA signed: not secret, and what an operator needs to see.
+  std::vector<std::string> shown(certificate_names.begin(),
+                                 certificate_names.begin() + std::min<size_t>(certificate_names.size(), 4));
+  const std::string which = shown.empty() ? "no DNS name or common name" : absl::StrJoin(shown, ", ");
+  if (services.empty()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the client certificate (", which, ") names no service allowed to call this one"));
+  }
+  return absl::UnauthenticatedError(absl::StrCat("the client certificate (", which,
+                                                 ") names more than one service: ",
+                                                 absl::StrJoin(services, ", ")));
+}
+
+absl::StatusOr<std::optional<std::string>> ServiceIdentities::IdentifyPeer(
+    const grpc::ServerContextBase& ctx) const {
+  if (!trust_certificates_) return std::optional<std::string>();
+  return IdentifyCertificate(VerifiedPeerNames(ctx));
 }
 
 std::optional<std::string> ServiceIdentities::Identify(const grpc::ServerContextBase& ctx) const {

@@ -5,7 +5,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -27,19 +29,38 @@ std::optional<std::string> BearerToken(const grpc::ServerContextBase& ctx);
 
 inline constexpr char kServiceTokenHeader[] = "x-bastion-service-token";
 
-// Which Bastion services may call this one, by the SHA-256 of each one's secret token.
-// Configured from a file of `name token` lines (see docs/security.md).
+// Which Bastion services may call this one: by the SHA-256 of each one's secret token and, under
+// mutual TLS, by the name in its client certificate. Configured from a file of `name token` and
+// `name` (certificate only) lines (see docs/security.md).
 class ServiceIdentities {
  public:
   static absl::StatusOr<ServiceIdentities> FromFile(const std::string& path);
   void Add(const std::string& name, const std::string& token);
+  // Lists a service without a token: only its client certificate, under mutual TLS, names it.
+  void Add(const std::string& name);
+  // For a server that requires and verifies client certificates: from now on a call without a
+  // service token may be identified by its certificate (IdentifyCertificate).
+  void TrustClientCertificates() { trust_certificates_ = true; }
+
   // The calling service's name when its token matches, compared in constant time.
   std::optional<std::string> Identify(const grpc::ServerContextBase& ctx) const;
   std::optional<std::string> IdentifyToken(const std::string& token) const;
-  bool empty() const { return by_hash_.empty(); }
+
+  // The listed service a verified client certificate's names (VerifiedPeerNames) stand for, by
+  // their first DNS label. nullopt when client certificates are not trusted (no claim was made);
+  // Unauthenticated when they name no listed service, or more than one.
+  absl::StatusOr<std::optional<std::string>> IdentifyCertificate(
+      const std::vector<std::string>& certificate_names) const;
+  absl::StatusOr<std::optional<std::string>> IdentifyPeer(const grpc::ServerContextBase& ctx) const;
+
+  // Services listed without a token: they can call only under mutual TLS.
+  std::vector<std::string> CertificateOnlyNames() const;
+  bool empty() const { return names_.empty(); }
 
  private:
   std::map<std::string, std::string> by_hash_;  // sha256 hex -> name
+  std::set<std::string> names_;                 // every listed service
+  bool trust_certificates_ = false;
 };
 
 // Attaches a service's own identity and a deadline to an outgoing call.

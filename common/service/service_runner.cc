@@ -42,6 +42,10 @@ void ServiceRunner::AddReadinessCheck(std::string name, std::function<bool()> ch
 }
 
 absl::Status ServiceRunner::Start() {
+  // Certificates are checked before anything listens, so a bad file fails start-up cleanly.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      grpcutil::MakeServerCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
   std::string admin_host;
   int admin_port = 0;
   if (absl::Status s = SplitHostPort(options_.admin_address, &admin_host, &admin_port); !s.ok()) {
@@ -55,7 +59,7 @@ absl::Status ServiceRunner::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(options_.grpc_address, *credentials, &grpc_port_);
   for (grpc::Service* s : services_) builder.RegisterService(s);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
@@ -64,7 +68,8 @@ absl::Status ServiceRunner::Start() {
   server_->GetHealthCheckService()->SetServingStatus(true);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  log::Info("service started", {{"grpc_port", grpc_port_}, {"admin_port", admin_->port()}});
+  log::Info("service started",
+            {{"grpc_port", grpc_port_}, {"admin_port", admin_->port()}, {"grpc_tls", options_.tls.mode()}});
   return absl::OkStatus();
 }
 

@@ -1,6 +1,6 @@
-// Runs one Bastion service process: its gRPC server (with grpc.health.v1 and server
-// reflection), its admin HTTP port (/metrics, /healthz, /readyz), and a graceful shutdown on
-// SIGTERM or SIGINT that stops taking calls and drains the ones in flight.
+// Runs one Bastion service process: its gRPC server (grpc.health.v1 and server reflection;
+// plaintext, TLS or mutual TLS), its admin HTTP port (/metrics, /healthz, /readyz), and a
+// graceful shutdown on SIGTERM or SIGINT that stops taking calls and drains the ones in flight.
 #pragma once
 
 #include <memory>
@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/grpc/tls.h"
 #include "common/http/admin_server.h"
 #include "common/metrics/registry.h"
 
@@ -21,6 +22,9 @@ struct ServiceRunnerOptions {
   std::string grpc_address;   // host:port; port 0 picks a free one
   std::string admin_address;  // host:port
   absl::Duration drain = absl::Seconds(10);
+  // Plaintext unless set (grpcutil::ServerTlsFilesFromFlags in a binary); the admin port stays
+  // plain HTTP either way, so probes and Prometheus need no certificates.
+  grpcutil::ServerTlsFiles tls;
 };
 
 class ServiceRunner {

@@ -1,6 +1,9 @@
 #include "common/service/startup.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/config/config.h"
+#include "common/status/status_macros.h"
 
 namespace bastion::startup {
 
@@ -9,9 +12,20 @@ absl::StatusOr<std::string> Secret(const std::string& inline_value, const std::s
   return config::ReadSecretFile(file);
 }
 
-absl::StatusOr<grpcutil::ServiceIdentities> ServiceIdentitiesFrom(const std::string& path) {
-  if (path.empty()) return grpcutil::ServiceIdentities();
-  return grpcutil::ServiceIdentities::FromFile(path);
+absl::StatusOr<grpcutil::ServiceIdentities> ServiceIdentitiesFrom(const std::string& path, bool mutual_tls) {
+  grpcutil::ServiceIdentities ids;
+  if (!path.empty()) {
+    ASSIGN_OR_RETURN(ids, grpcutil::ServiceIdentities::FromFile(path));
+  }
+  if (mutual_tls) {
+    ids.TrustClientCertificates();
+  } else if (std::vector<std::string> names = ids.CertificateOnlyNames(); !names.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " lists ", absl::StrJoin(names, ", "),
+        " without a token, so only a client certificate could identify it, but mutual TLS is off: "
+        "set --tls_client_ca_file (with --tls_cert_file and --tls_key_file) or give it a token"));
+  }
+  return ids;
 }
 
 absl::StatusOr<std::unique_ptr<pg::Pool>> OpenDatabase(const std::string& url, int pool_size,

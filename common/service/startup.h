@@ -20,8 +20,12 @@ namespace bastion::startup {
 // A secret given in a file (wins) or inline (a flag set from the environment); empty if neither.
 absl::StatusOr<std::string> Secret(const std::string& inline_value, const std::string& file);
 
-// The services allowed to call this one; none when `path` is empty.
-absl::StatusOr<grpcutil::ServiceIdentities> ServiceIdentitiesFrom(const std::string& path);
+// The services allowed to call this one; none when `path` is empty. Under mutual TLS
+// (`mutual_tls`: the gRPC server requires and verifies client certificates) a listed service may
+// also be identified by its certificate; without it, a service listed with no token could never
+// call, which is refused as a configuration error.
+absl::StatusOr<grpcutil::ServiceIdentities> ServiceIdentitiesFrom(const std::string& path,
+                                                                  bool mutual_tls = false);
 
 // A bounded pool on `url` with the service's migrations applied to `schema`.
 absl::StatusOr<std::unique_ptr<pg::Pool>> OpenDatabase(const std::string& url, int pool_size,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/grpc/tls.h"
 #include "services/ctl/commands.h"
 
 namespace bastion::ctl {
@@ -80,6 +81,7 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
 
 bool IsGlobalFlag(const std::string& name) {
   if (name == "output" || name == "admin-token" || name == "timeout") return true;
+  if (name == "tls-ca-file" || name == "tls-cert-file" || name == "tls-key-file") return true;
   for (const ServiceInfo& s : Services()) {
     if (name == s.flag) return true;
   }
@@ -109,6 +111,18 @@ absl::StatusOr<GlobalOptions> ResolveGlobals(const std::map<std::string, std::st
   }
   o.admin_token = pick("admin-token", "BASTION_ADMIN_TOKEN").value_or("");
   o.stdin_is_terminal = env.stdin_is_terminal;
+  grpcutil::ClientTlsFiles tls{pick("tls-ca-file", "BASTION_TLS_CA_FILE").value_or(""),
+                               pick("tls-cert-file", "BASTION_TLS_CERT_FILE").value_or(""),
+                               pick("tls-key-file", "BASTION_TLS_KEY_FILE").value_or("")};
+  if (!tls.enabled() && (!tls.cert_file.empty() || !tls.key_file.empty())) {
+    return UsageError(
+        "--tls-cert-file and --tls-key-file need --tls-ca-file: the CA that signed the services' certificates");
+  }
+  if (tls.enabled()) {
+    auto credentials = grpcutil::MakeChannelCredentials(tls);
+    if (!credentials.ok()) return UsageError(credentials.status().message());
+    o.channel_credentials = *std::move(credentials);
+  }
   if (auto t = pick("timeout", ""); t.has_value()) {
     if (!absl::ParseDuration(*t, &o.timeout) || o.timeout <= absl::ZeroDuration()) {
       return UsageError(absl::StrCat("--timeout must be a positive duration like 10s or 1m, not '",
@@ -146,6 +160,9 @@ void PrintHelp(std::ostream& os) {
       {"--output table|json", "human-readable tables (default) or JSON for scripts"},
       {"--admin-token TOKEN", "operator token or a tenant admin's client token (env BASTION_ADMIN_TOKEN)"},
       {"--timeout DURATION", "deadline of each RPC (default 10s)"},
+      {"--tls-ca-file PEM", "use TLS; trust services whose certificate this CA signed (env BASTION_TLS_CA_FILE)"},
+      {"--tls-cert-file PEM", "client certificate, for mutual TLS (env BASTION_TLS_CERT_FILE)"},
+      {"--tls-key-file PEM", "its private key (env BASTION_TLS_KEY_FILE)"},
   };
   for (const ServiceInfo& s : Services()) {
     globals.push_back({absl::StrCat("--", s.flag, " HOST:PORT"),

@@ -166,8 +166,10 @@ std::shared_ptr<grpc::Channel> Context::Channel(Service service) {
     auto it = options_.addresses.find(service);
     std::string address =
         it != options_.addresses.end() ? it->second : InfoFor(service).default_address;
-    // Local runs are plaintext (services authenticate callers by token, see docs/security.md).
-    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    // Local runs are plaintext; a cluster may serve TLS or mutual TLS (docs/security.md).
+    channel = grpc::CreateChannel(address, options_.channel_credentials != nullptr
+                                               ? options_.channel_credentials
+                                               : grpc::InsecureChannelCredentials());
   }
   return channel;
 }
@@ -191,6 +193,11 @@ absl::Status Context::Invoke(Service service,
   if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
     absl::StrAppend(&line, "; is the ", info.name, " service running at ", address, "? (--",
                     info.flag, " or ", info.env, ")");
+    // A TLS mismatch looks like an unreachable server; say what to check.
+    absl::StrAppend(&line, options_.channel_credentials != nullptr
+                               ? " Is its certificate signed by the --tls-ca-file CA and naming that host? "
+                                 "Does it require a client certificate (--tls-cert-file, --tls-key-file)?"
+                               : " If it serves TLS, set --tls-ca-file (BASTION_TLS_CA_FILE).");
   } else if (code == absl::StatusCode::kUnauthenticated && options_.admin_token.empty()) {
     absl::StrAppend(&line, "; set --admin-token or BASTION_ADMIN_TOKEN");
   }

@@ -56,6 +56,8 @@ struct GlobalOptions {
   std::string admin_token;
   absl::Duration timeout = absl::Seconds(10);
   bool stdin_is_terminal = false;
+  // TLS to every service when set (--tls-ca-file and friends); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 // A mistake in the command line (exit 2, the command's usage is printed), as opposed to a

@@ -40,6 +40,7 @@ class GrpcTenantDirectory : public TenantDirectory, public SessionLedger {
 class GrpcPolicyClient : public PolicyClient {
  public:
   GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, GrpcBackendOptions options);
+  ~GrpcPolicyClient() override { Stop(); }
   absl::StatusOr<AllowedTools> ListAllowedTools(const Identity& who, const std::string& server) override;
   absl::StatusOr<Decision> Authorize(const Identity& who, const std::string& server,
                                      const std::string& tool) override;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/exec/executor.h"
+#include "common/grpc/tls_flags.h"
 #include "common/http/http_client.h"
 #include "common/http/http_server.h"
 #include "common/log/log.h"
@@ -80,13 +81,17 @@ int Run() {
 
   metrics::Registry registry;
   metrics::RegisterProcessMetrics(registry);
+  auto channel_credentials = grpcutil::ChannelCredentialsFromFlags();
+  if (!channel_credentials.ok()) {
+    return Fail("cannot set up TLS to the other services", channel_credentials.status());
+  }
   GrpcBackendOptions backend{service_token, absl::Seconds(3)};
   GrpcTenantDirectory tenant_backend(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()), backend);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), backend);
   GrpcPolicyClient governance(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_governance_address), grpc::InsecureChannelCredentials()), backend);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_governance_address), *channel_credentials), backend);
   GrpcCredentialClient vault(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), grpc::InsecureChannelCredentials()), backend);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), backend);
 
   CacheStats cache_stats(registry);
   CachingDirectory directory(tenant_backend, RealClock::Get(), cache_stats);
@@ -148,7 +153,10 @@ int Run() {
   http::HttpServer mcp_server(http_options);
   RegisterEdgeRoutes(mcp_server, endpoint, credentials, executor, hub);
 
-  ServiceRunner server({"edge", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)}, registry);
+  ServiceRunnerOptions server_options{"edge", absl::GetFlag(FLAGS_grpc_address),
+                                      absl::GetFlag(FLAGS_admin_address)};
+  server_options.tls = grpcutil::ServerTlsFilesFromFlags();
+  ServiceRunner server(server_options, registry);
   server.AddReadinessCheck("audit_queue", [&audit] { return audit.HasRoom(); });
   if (auto s = server.Start(); !s.ok()) return Fail("cannot start", s);
   if (auto s = mcp_server.Start(); !s.ok()) return Fail("cannot serve MCP", s);

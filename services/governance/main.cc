@@ -6,6 +6,7 @@
 #include "common/config/config.h"
 #include "common/exec/executor.h"
 #include "common/grpc/grpc_util.h"
+#include "common/grpc/tls_flags.h"
 #include "common/log/log.h"
 #include "common/metrics/process_metrics.h"
 #include "common/metrics/registry.h"
@@ -30,7 +31,8 @@ ABSL_FLAG(int, workers, 8, "threads running RPCs (database and tenant/vault wait
 ABSL_FLAG(std::string, operator_token_file, "", "file holding the operator token");
 ABSL_FLAG(std::string, operator_token, "", "operator token; prefer the env BASTION_OPERATOR_TOKEN or a file");
 ABSL_FLAG(std::string, service_identities_file, "",
-          "file of `<service> <token>` lines: the services allowed to call Authorize, "
+          "file of `<service> <token>` lines (or `<service>` alone: known by its client certificate "
+          "under mutual TLS): the services allowed to call Authorize, "
           "ListAllowedTools, RecordToolCalls and WatchPolicy (the edge)");
 ABSL_FLAG(std::string, service_token_file, "",
           "file holding this service's own token, sent to the tenant service and the vault");
@@ -57,9 +59,12 @@ int Run() {
     return 1;
   }
   if (operator_token->empty()) log::Warn("no operator token configured: only tenant admins can call");
-  if (service_token->empty()) log::Warn("no service token: the tenant service and vault will refuse calls");
+  if (service_token->empty() && !grpcutil::ClientTlsFilesFromFlags().presents_certificate()) {
+    log::Warn("no service token and no client certificate: the tenant service and vault will refuse calls");
+  }
 
-  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  const grpcutil::ServerTlsFiles tls = grpcutil::ServerTlsFilesFromFlags();
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file), tls.mutual());
   if (!services.ok()) {
     log::Error("cannot read service identities", {{"error", services.status().message()}});
     return 1;
@@ -73,12 +78,16 @@ int Run() {
   }
   pg::Pool& pool = **db;
 
+  auto channel_credentials = grpcutil::ChannelCredentialsFromFlags();
+  if (!channel_credentials.ok()) {
+    log::Error("cannot set up TLS to the tenant service and vault",
+               {{"error", channel_credentials.status().message()}});
+    return 1;
+  }
   tenant::GrpcTenantClient tenants(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()),
-      *service_token);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
   VaultCredentialInfo vault(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), grpc::InsecureChannelCredentials()),
-      *service_token);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), *service_token);
   PagerDutyToolSource catalog;
 
   metrics::Registry registry;
@@ -110,8 +119,10 @@ int Run() {
       [&service] { service.ResyncPolicyVersions(); });
   listener.Start();
 
-  ServiceRunner server({"governance", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
-                       registry);
+  ServiceRunnerOptions server_options{"governance", absl::GetFlag(FLAGS_grpc_address),
+                                      absl::GetFlag(FLAGS_admin_address)};
+  server_options.tls = tls;
+  ServiceRunner server(server_options, registry);
   server.AddService(&grpc_service);
   startup::DatabaseProbe database(pool);
   server.AddReadinessCheck("database", [&database] { return database.ok(); });

@@ -4,6 +4,7 @@
 #include "common/config/config.h"
 #include "common/exec/executor.h"
 #include "common/grpc/grpc_util.h"
+#include "common/grpc/tls_flags.h"
 #include "common/log/log.h"
 #include "common/metrics/process_metrics.h"
 #include "common/metrics/registry.h"
@@ -25,7 +26,8 @@ ABSL_FLAG(int, workers, 8, "threads running RPCs (database waits happen here)");
 ABSL_FLAG(std::string, operator_token_file, "", "file holding the operator token");
 ABSL_FLAG(std::string, operator_token, "", "operator token; prefer the env BASTION_OPERATOR_TOKEN or a file");
 ABSL_FLAG(std::string, service_identities_file, "",
-          "file of `<service> <token>` lines: the services allowed to call Authenticate/CheckAccess");
+          "file of `<service> <token>` lines (or `<service>` alone: known by its client certificate "
+          "under mutual TLS): the services allowed to call Authenticate/CheckAccess");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::tenant {
@@ -43,7 +45,8 @@ int Run() {
   }
   if (operator_token->empty()) log::Warn("no operator token configured: only tenant admins can call");
 
-  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  const grpcutil::ServerTlsFiles tls = grpcutil::ServerTlsFilesFromFlags();
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file), tls.mutual());
   if (!services.ok()) {
     log::Error("cannot read service identities", {{"error", services.status().message()}});
     return 1;
@@ -65,8 +68,10 @@ int Run() {
   TenantService service(store, RealClock::Get());
   TenantGrpc grpc_service(service, runner, *operator_token, *std::move(services));
 
-  ServiceRunner server({"tenant", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
-                       registry);
+  ServiceRunnerOptions server_options{"tenant", absl::GetFlag(FLAGS_grpc_address),
+                                      absl::GetFlag(FLAGS_admin_address)};
+  server_options.tls = tls;
+  ServiceRunner server(server_options, registry);
   server.AddService(&grpc_service);
   startup::DatabaseProbe database(pool);
   server.AddReadinessCheck("database", [&database] { return database.ok(); });

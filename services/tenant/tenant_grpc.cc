@@ -109,7 +109,14 @@ absl::StatusOr<Caller> TenantGrpc::ResolveCaller(const grpc::ServerContextBase& 
     return absl::UnauthenticatedError("unknown service identity");
   }
   auto token = grpcutil::BearerToken(ctx);
-  if (!token.has_value()) return Caller{};
+  if (!token.has_value()) {
+    // Under mutual TLS a service without a token is known by its client certificate; a bearer
+    // token, checked below, outranks the certificate (admin clients present one too).
+    absl::StatusOr<std::optional<std::string>> service = services_.IdentifyPeer(ctx);
+    if (!service.ok()) return service.status();
+    if (service->has_value()) return Caller::Service(**service);
+    return Caller{};
+  }
   if (!operator_token_.empty() && crypto::ConstantTimeEquals(*token, operator_token_)) {
     return Caller::Operator();
   }

@@ -1,5 +1,6 @@
-// The gRPC face of the tenant service: resolves the caller from metadata, runs the logic on
-// the executor, maps protos <-> domain and absl::Status -> grpc::Status.
+// The gRPC face of the tenant service: resolves the caller from metadata (or, under mutual TLS,
+// a service's client certificate), runs the logic on the executor, maps protos <-> domain and
+// absl::Status -> grpc::Status.
 #pragma once
 
 #include <string>

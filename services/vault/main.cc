@@ -10,6 +10,7 @@
 #include "common/config/config.h"
 #include "common/exec/executor.h"
 #include "common/grpc/grpc_util.h"
+#include "common/grpc/tls_flags.h"
 #include "common/http/http_client.h"
 #include "common/log/log.h"
 #include "common/metrics/process_metrics.h"
@@ -35,7 +36,8 @@ ABSL_FLAG(int, workers, 8, "threads running RPCs (database and HTTP waits happen
 ABSL_FLAG(std::string, operator_token_file, "", "file holding the operator token");
 ABSL_FLAG(std::string, operator_token, "", "operator token; prefer the env BASTION_OPERATOR_TOKEN or a file");
 ABSL_FLAG(std::string, service_identities_file, "",
-          "file of `<service> <token>` lines: the services that may call (edge, governance)");
+          "file of `<service> <token>` lines (or `<service>` alone: known by its client certificate "
+          "under mutual TLS): the services that may call (edge, governance)");
 ABSL_FLAG(std::string, service_token_file, "", "file holding this service's own token, sent to the tenant service");
 ABSL_FLAG(std::string, tenant_address, "127.0.0.1:7001", "the tenant service's gRPC address");
 ABSL_FLAG(std::string, kek_file, "",
@@ -91,7 +93,8 @@ int Run() {
     log::Error("cannot read the service token", {{"error", service_token.status().message()}});
     return 1;
   }
-  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file));
+  const grpcutil::ServerTlsFiles tls = grpcutil::ServerTlsFilesFromFlags();
+  auto services = startup::ServiceIdentitiesFrom(absl::GetFlag(FLAGS_service_identities_file), tls.mutual());
   if (!services.ok()) {
     log::Error("cannot read service identities", {{"error", services.status().message()}});
     return 1;
@@ -113,9 +116,14 @@ int Run() {
   }
   pg::Pool& pool = **db;
 
+  auto channel_credentials = grpcutil::ChannelCredentialsFromFlags();
+  if (!channel_credentials.ok()) {
+    log::Error("cannot set up TLS to the tenant service",
+               {{"error", channel_credentials.status().message()}});
+    return 1;
+  }
   tenant::GrpcTenantClient tenant_client(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), grpc::InsecureChannelCredentials()),
-      *service_token);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
   auth::CallerResolver callers(
       *operator_token, *std::move(services),
       [&tenant_client](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {
@@ -148,8 +156,10 @@ int Run() {
                        options);
   VaultGrpc grpc_service(service, runner, callers);
 
-  ServiceRunner server({"vault", absl::GetFlag(FLAGS_grpc_address), absl::GetFlag(FLAGS_admin_address)},
-                       registry);
+  ServiceRunnerOptions server_options{"vault", absl::GetFlag(FLAGS_grpc_address),
+                                      absl::GetFlag(FLAGS_admin_address)};
+  server_options.tls = tls;
+  ServiceRunner server(server_options, registry);
   server.AddService(&grpc_service);
   startup::DatabaseProbe database(pool);
   server.AddReadinessCheck("database", [&database] { return database.ok(); });
