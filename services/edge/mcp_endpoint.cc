@@ -161,7 +161,10 @@ McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, Po
 
 std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, Context& ctx) {
   auto route = ParseMcpPath(request.path);
-  if (!route) return RpcError(404, nullptr, mcp::kInvalidRequest, "Not found: MCP endpoints are /mcp/<tenant>/<server>");
+  if (!route) {
+    ctx.outcome = "not_found";
+    return RpcError(404, nullptr, mcp::kInvalidRequest, "Not found: MCP endpoints are /mcp/<tenant>/<server>");
+  }
   ctx.tenant_slug = route->first;
   ctx.server = route->second;
 
@@ -170,6 +173,7 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
     const std::string name = HostName(*host);
     if (std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(), name) ==
         options_.allowed_hosts.end()) {
+      ctx.outcome = "forbidden";
       return RpcError(403, nullptr, mcp::kInvalidRequest, "Forbidden: this Host is not served here");
     }
   }
@@ -181,6 +185,7 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
     const bool same_host = std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(), oh) !=
                            options_.allowed_hosts.end();
     if (!listed && !same_host) {
+      ctx.outcome = "forbidden";
       return RpcError(403, nullptr, mcp::kInvalidRequest, "Forbidden: Origin not allowed");
     }
   }
@@ -257,10 +262,12 @@ http::Response McpEndpoint::Handle(const http::Request& request) {
   } else if (request.method == "DELETE") {
     auto id = request.Header("mcp-session-id");
     if (!id.has_value()) {
+      ctx.outcome = "bad_request";
       response = RpcError(400, nullptr, mcp::kInvalidRequest, "Bad Request: MCP-Session-Id header is required");
     } else {
       auto session = sessions_.Verify(std::string(*id));
       if (!session.ok() || session->user_id != ctx.identity.user_id || session->server != ctx.server) {
+        ctx.outcome = "session_not_found";
         response = RpcError(404, nullptr, mcp::kInvalidRequest, "Session not found");
       } else {
         sessions_.End(std::string(*id));
@@ -290,17 +297,27 @@ http::Response McpEndpoint::Handle(const http::Request& request) {
 absl::variant<http::Response, StreamGrant> McpEndpoint::PrepareStream(const http::Request& request) {
   Context ctx;
   ctx.start = clock_.Now();
-  if (auto refusal = Admit(request, ctx); refusal.has_value()) return *std::move(refusal);
-  if (!Accepts(request.Header("accept").value_or(""), "text/event-stream")) {
-    return RpcError(406, nullptr, mcp::kInvalidRequest, "Not Acceptable: GET must accept text/event-stream");
-  }
-  auto id = request.Header("mcp-session-id");
-  if (!id.has_value()) return RpcError(400, nullptr, mcp::kInvalidRequest, "Bad Request: MCP-Session-Id header is required");
-  auto session = sessions_.Verify(std::string(*id));
-  if (!session.ok() || session->user_id != ctx.identity.user_id || session->server != ctx.server) {
-    return RpcError(404, nullptr, mcp::kInvalidRequest, "Session not found");
-  }
-  return StreamGrant{ctx.identity, std::string(*id), ctx.server};
+  ctx.method_label = "stream";
+  auto prepared = [&]() -> absl::variant<http::Response, StreamGrant> {
+    if (auto refusal = Admit(request, ctx); refusal.has_value()) return *std::move(refusal);
+    if (!Accepts(request.Header("accept").value_or(""), "text/event-stream")) {
+      ctx.outcome = "bad_request";
+      return RpcError(406, nullptr, mcp::kInvalidRequest, "Not Acceptable: GET must accept text/event-stream");
+    }
+    auto id = request.Header("mcp-session-id");
+    if (!id.has_value()) {
+      ctx.outcome = "bad_request";
+      return RpcError(400, nullptr, mcp::kInvalidRequest, "Bad Request: MCP-Session-Id header is required");
+    }
+    auto session = sessions_.Verify(std::string(*id));
+    if (!session.ok() || session->user_id != ctx.identity.user_id || session->server != ctx.server) {
+      ctx.outcome = "session_not_found";
+      return RpcError(404, nullptr, mcp::kInvalidRequest, "Session not found");
+    }
+    return StreamGrant{ctx.identity, std::string(*id), ctx.server};
+  }();
+  stats_.Request(ctx.method_label, ctx.outcome, clock_.Now() - ctx.start);
+  return prepared;
 }
 
 http::Response McpEndpoint::HandlePost(const http::Request& request, Context& ctx) {
