@@ -12,13 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "common/pg/migrate.h"
-#include "common/pg/testing/test_database.h"
+#include "common/grpc/grpc_util.h"
 #include "gtest/gtest.h"
+#include "proto/bastion/tenant/v1/tenant.grpc.pb.h"
 #include "services/ctl/cli.h"
-#include "services/tenant/pg_tenant_store.h"
-#include "services/tenant/tenant_grpc.h"
-#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/testing/test_tenant_server.h"
 
 namespace bastion::ctl {
 namespace {
@@ -55,33 +53,11 @@ boost::json::value ParseJson(const std::string& text) {
 class TenantCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "tenant", migrations::tenant_migrations()).ok());
-    store_ = std::make_unique<tenant::PgTenantStore>(*pool_);
-    logic_ = std::make_unique<tenant::TenantService>(*store_, RealClock::Get());
-    executor_ = std::make_unique<Executor>(4, 100);
-    runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *executor_, registry_);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("edge", kEdgeToken);
-    service_ = std::make_unique<tenant::TenantGrpc>(*logic_, *runner_, kOperatorToken, ids);
-    grpc::ServerBuilder b;
-    int port = 0;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterService(service_.get());
-    server_ = b.BuildAndStart();
-    ASSERT_NE(port, 0);
-    address_ = "127.0.0.1:" + std::to_string(port);
-    edge_ = pb::TenantService::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    server_->Shutdown();
-    executor_->Shutdown();
+    auto server = tenant::TestTenantServer::Start({kOperatorToken, {{"edge", kEdgeToken}}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    address_ = server_->address();
+    edge_ = pb::TenantService::NewStub(server_->InsecureChannel());
   }
 
   // Runs bastionctl as the operator unless `admin_token` says otherwise ("" = no token).
@@ -121,15 +97,7 @@ class TenantCommandsTest : public ::testing::Test {
     return resp;
   }
 
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<tenant::PgTenantStore> store_;
-  std::unique_ptr<tenant::TenantService> logic_;
-  metrics::Registry registry_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<grpcutil::CallRunner> runner_;
-  std::unique_ptr<tenant::TenantGrpc> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<tenant::TestTenantServer> server_;
   std::string address_;
   std::unique_ptr<pb::TenantService::Stub> edge_;
   std::string transcript_;  // everything bastionctl printed

@@ -1,19 +1,15 @@
-// bastionctl against a tenant service that serves TLS, then mutual TLS (ServiceRunner, real
-// Postgres, certificates made by the test): admin commands with a bearer token work once the CA
-// (and, for mutual TLS, a client certificate) is given, and fail with a hint without them.
+// bastionctl against a tenant service that serves TLS, then mutual TLS (the server credentials
+// every service uses, real Postgres, certificates made by the test): admin commands with a bearer
+// token work once the CA (and, for mutual TLS, a client certificate) is given, and fail with a hint
+// without them.
 #include <sstream>
 
 #include "absl/strings/match.h"
-#include "common/grpc/grpc_util.h"
 #include "common/grpc/testing/test_certs.h"
-#include "common/pg/migrate.h"
-#include "common/pg/testing/test_database.h"
-#include "common/service/service_runner.h"
+#include "common/grpc/tls.h"
 #include "gtest/gtest.h"
 #include "services/ctl/cli.h"
-#include "services/tenant/pg_tenant_store.h"
-#include "services/tenant/tenant_grpc.h"
-#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/testing/test_tenant_server.h"
 
 namespace bastion::ctl {
 namespace {
@@ -43,36 +39,16 @@ class TlsCommandsTest : public ::testing::Test {
     ASSERT_TRUE(server.ok() && ops.ok());
     server_files_ = *server;
     ops_ = *ops;
-
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "tenant", migrations::tenant_migrations()).ok());
-    store_ = std::make_unique<tenant::PgTenantStore>(*pool_);
-    logic_ = std::make_unique<tenant::TenantService>(*store_, RealClock::Get());
-    executor_ = std::make_unique<Executor>(4, 100);
-    runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *executor_, registry_);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("edge", "edge-token");
-    service_ = std::make_unique<tenant::TenantGrpc>(*logic_, *runner_, kOperatorToken, ids);
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-    if (executor_) executor_->Shutdown();
   }
 
   void Serve(bool mutual) {
-    ServiceRunnerOptions options{"tenant", "127.0.0.1:0", "127.0.0.1:0"};
-    options.drain = absl::Milliseconds(100);
-    options.tls = {server_files_.cert_file, server_files_.key_file, mutual ? ca_file_ : ""};
-    server_ = std::make_unique<ServiceRunner>(options, registry_);
-    server_->AddService(service_.get());
-    ASSERT_TRUE(server_->Start().ok());
-    address_ = "127.0.0.1:" + std::to_string(server_->grpc_port());
+    auto credentials = grpcutil::MakeServerCredentials(
+        {server_files_.cert_file, server_files_.key_file, mutual ? ca_file_ : ""});
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    auto server = tenant::TestTenantServer::Start({kOperatorToken, {{"edge", "edge-token"}}, *credentials});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    address_ = server_->address();
   }
 
   // bastionctl as the operator, with `vars` added to its environment.
@@ -86,15 +62,7 @@ class TlsCommandsTest : public ::testing::Test {
 
   std::string ca_file_, rogue_ca_file_;
   CertFiles server_files_, ops_;
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<tenant::PgTenantStore> store_;
-  std::unique_ptr<tenant::TenantService> logic_;
-  metrics::Registry registry_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<grpcutil::CallRunner> runner_;
-  std::unique_ptr<tenant::TenantGrpc> service_;
-  std::unique_ptr<ServiceRunner> server_;
+  std::unique_ptr<tenant::TestTenantServer> server_;
   std::string address_;
 };
 

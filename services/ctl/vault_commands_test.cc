@@ -26,9 +26,7 @@
 #include "proto/bastion/vault/v1/vault.grpc.pb.h"
 #include "services/ctl/cli.h"
 #include "services/tenant/client/tenant_client.h"
-#include "services/tenant/pg_tenant_store.h"
-#include "services/tenant/tenant_grpc.h"
-#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/testing/test_tenant_server.h"
 #include "services/vault/envelope.h"
 #include "services/vault/keyring.h"
 #include "services/vault/pg_vault_store.h"
@@ -96,9 +94,8 @@ class VaultCommandsTest : public ::testing::Test {
 
   void TearDown() override {
     if (vault_server_ != nullptr) vault_server_->Shutdown();
-    if (tenant_server_ != nullptr) tenant_server_->Shutdown();
+    tenant_server_.reset();
     if (vault_executor_ != nullptr) vault_executor_->Shutdown();
-    if (tenant_executor_ != nullptr) tenant_executor_->Shutdown();
     // Whatever bastionctl printed, it never printed a secret.
     for (const char* secret : {kApiKey, kNewApiKey, kUnknownApiKey, kClientSecret, kNewClientSecret,
                                kOperatorToken}) {
@@ -107,21 +104,10 @@ class VaultCommandsTest : public ::testing::Test {
   }
 
   void StartTenantService() {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    tenant_db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = tenant_db_->url();
-    tenant_pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*tenant_pool_, "tenant", migrations::tenant_migrations()).ok());
-    tenant_store_ = std::make_unique<tenant::PgTenantStore>(*tenant_pool_);
-    tenant_logic_ = std::make_unique<tenant::TenantService>(*tenant_store_, RealClock::Get());
-    tenant_executor_ = std::make_unique<Executor>(4, 100);
-    tenant_runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *tenant_executor_, registry_);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("vault", kVaultToken);
-    tenant_grpc_ = std::make_unique<tenant::TenantGrpc>(*tenant_logic_, *tenant_runner_, kOperatorToken, ids);
-    tenant_server_ = Serve(tenant_grpc_.get(), &tenant_address_);
+    auto server = tenant::TestTenantServer::Start({kOperatorToken, {{"vault", kVaultToken}}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    tenant_server_ = *std::move(server);
+    tenant_address_ = tenant_server_->address();
   }
 
   void StartVault() {
@@ -254,14 +240,7 @@ class VaultCommandsTest : public ::testing::Test {
     return o;
   }()};
 
-  std::unique_ptr<pg::TestDatabase> tenant_db_;
-  std::unique_ptr<pg::Pool> tenant_pool_;
-  std::unique_ptr<tenant::PgTenantStore> tenant_store_;
-  std::unique_ptr<tenant::TenantService> tenant_logic_;
-  std::unique_ptr<Executor> tenant_executor_;
-  std::unique_ptr<grpcutil::CallRunner> tenant_runner_;
-  std::unique_ptr<tenant::TenantGrpc> tenant_grpc_;
-  std::unique_ptr<grpc::Server> tenant_server_;
+  std::unique_ptr<tenant::TestTenantServer> tenant_server_;
   std::string tenant_address_;
 
   std::unique_ptr<pg::TestDatabase> vault_db_;

@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_split.h"
 #include "common/pg/migrate.h"
-#include "common/pg/testing/test_database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/governance/governance_migrations.h"
@@ -17,9 +16,7 @@
 #include "services/governance/pg_governance_store.h"
 #include "services/governance/testing/fake_credential_info.h"
 #include "services/tenant/client/tenant_client.h"
-#include "services/tenant/pg_tenant_store.h"
-#include "services/tenant/tenant_grpc.h"
-#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/testing/test_tenant_server.h"
 
 namespace bastion::governance {
 namespace {
@@ -45,32 +42,19 @@ std::shared_ptr<grpc::Channel> Channel(int port) {
 class GovernanceGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "tenant", migrations::tenant_migrations()).ok());
-    ASSERT_TRUE(pg::Migrate(*pool_, "governance", migrations::governance_migrations()).ok());
+    // The tenant service, which accepts governance's service identity; governance shares its
+    // database.
+    auto tenant = tenant::TestTenantServer::Start({kOperatorToken, {{"governance", kGovernanceToken}}});
+    ASSERT_TRUE(tenant.ok()) << tenant.status();
+    tenant_server_ = *std::move(tenant);
+    ASSERT_TRUE(pg::Migrate(pool(), "governance", migrations::governance_migrations()).ok());
     executor_ = std::make_unique<Executor>(4, 100);
-
-    // The tenant service, which accepts governance's service identity.
-    tenant_store_ = std::make_unique<tenant::PgTenantStore>(*pool_);
-    tenant_logic_ = std::make_unique<tenant::TenantService>(*tenant_store_, RealClock::Get());
-    tenant_runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *executor_, registry_);
-    grpcutil::ServiceIdentities tenant_callers;
-    tenant_callers.Add("governance", kGovernanceToken);
-    tenant_grpc_ = std::make_unique<tenant::TenantGrpc>(*tenant_logic_, *tenant_runner_, kOperatorToken,
-                                                        tenant_callers);
-    int tenant_port = 0;
-    tenant_server_ = Serve(tenant_grpc_.get(), &tenant_port);
-    ASSERT_NE(tenant_port, 0);
-    tenant_stub_ = tpb::TenantService::NewStub(Channel(tenant_port));
-    tenant_client_ = std::make_unique<tenant::GrpcTenantClient>(Channel(tenant_port), kGovernanceToken);
+    tenant_stub_ = tpb::TenantService::NewStub(tenant_server_->InsecureChannel());
+    tenant_client_ = std::make_unique<tenant::GrpcTenantClient>(tenant_server_->InsecureChannel(),
+                                                                kGovernanceToken);
 
     // Governance, which accepts the edge's.
-    store_ = std::make_unique<PgGovernanceStore>(*pool_);
+    store_ = std::make_unique<PgGovernanceStore>(pool());
     GovernanceOptions opts;
     opts.registry = &registry_;
     logic_ = std::make_unique<GovernanceService>(*store_, RealClock::Get(), *tenant_client_, catalog_,
@@ -98,9 +82,11 @@ class GovernanceGrpcTest : public ::testing::Test {
 
   void TearDown() override {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    tenant_server_->Shutdown();
     executor_->Shutdown();
+    // tenant_server_, declared first, goes last: the governance store uses its database.
   }
+
+  pg::Pool& pool() { return tenant_server_->pool(); }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -200,15 +186,9 @@ class GovernanceGrpcTest : public ::testing::Test {
     return resp;
   }
 
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<tenant::TestTenantServer> tenant_server_;
   metrics::Registry registry_;
   std::unique_ptr<Executor> executor_;
-  std::unique_ptr<tenant::PgTenantStore> tenant_store_;
-  std::unique_ptr<tenant::TenantService> tenant_logic_;
-  std::unique_ptr<grpcutil::CallRunner> tenant_runner_;
-  std::unique_ptr<tenant::TenantGrpc> tenant_grpc_;
-  std::unique_ptr<grpc::Server> tenant_server_;
   std::unique_ptr<tpb::TenantService::Stub> tenant_stub_;
   std::unique_ptr<tenant::GrpcTenantClient> tenant_client_;
   PagerDutyToolSource catalog_;

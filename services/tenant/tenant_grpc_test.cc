@@ -3,11 +3,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "common/pg/migrate.h"
-#include "common/pg/testing/test_database.h"
 #include "gtest/gtest.h"
-#include "services/tenant/pg_tenant_store.h"
-#include "services/tenant/tenant_migrations.h"
+#include "services/tenant/testing/test_tenant_server.h"
 
 namespace bastion::tenant {
 namespace {
@@ -18,33 +15,10 @@ constexpr char kEdgeToken[] = "edge-service-token";
 class TenantGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "tenant", migrations::tenant_migrations()).ok());
-    store_ = std::make_unique<PgTenantStore>(*pool_);
-    logic_ = std::make_unique<TenantService>(*store_, RealClock::Get());
-    executor_ = std::make_unique<Executor>(4, 100);
-    runner_ = std::make_unique<grpcutil::CallRunner>("tenant", *executor_, registry_);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("edge", kEdgeToken);
-    service_ = std::make_unique<TenantGrpc>(*logic_, *runner_, kOperatorToken, ids);
-    grpc::ServerBuilder b;
-    int port = 0;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterService(service_.get());
-    server_ = b.BuildAndStart();
-    ASSERT_NE(port, 0);
-    stub_ = pb::TenantService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    server_->Shutdown();
-    executor_->Shutdown();
+    auto server = TestTenantServer::Start({kOperatorToken, {{"edge", kEdgeToken}}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = pb::TenantService::NewStub(server_->InsecureChannel());
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
@@ -80,15 +54,7 @@ class TenantGrpcTest : public ::testing::Test {
     return tok.secret();
   }
 
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<PgTenantStore> store_;
-  std::unique_ptr<TenantService> logic_;
-  metrics::Registry registry_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<grpcutil::CallRunner> runner_;
-  std::unique_ptr<TenantGrpc> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<TestTenantServer> server_;
   std::unique_ptr<pb::TenantService::Stub> stub_;
 };
 
