@@ -1,6 +1,9 @@
 #include "services/edge/edge_server.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
 #include "common/log/log.h"
@@ -79,24 +82,45 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view qu
   return out;
 }
 
-void StreamHub::Add(const std::string& tenant_id, std::shared_ptr<http::StreamWriter> writer) {
+std::string StreamHub::AllowedTools(const Identity& who, const std::string& server) {
+  auto allowed = policy_.ListAllowedTools(who, server);
+  if (!allowed.ok()) return "?";  // unknown: the next successful check decides
+  std::vector<std::string> names = allowed->names;
+  std::sort(names.begin(), names.end());
+  return absl::StrJoin(names, ",");
+}
+
+void StreamHub::Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer) {
+  auto stream = std::make_shared<Stream>(Stream{grant.identity, grant.server, std::move(writer),
+                                                AllowedTools(grant.identity, grant.server)});
   absl::MutexLock lock(&mu_);
-  streams_[tenant_id].push_back(std::move(writer));
+  streams_[grant.identity.tenant_id].push_back(std::move(stream));
+}
+
+void StreamHub::Recheck(const std::shared_ptr<Stream>& stream) {
+  const std::string now = AllowedTools(stream->identity, stream->server);
+  absl::MutexLock lock(&mu_);
+  if (now == "?" || now == stream->tools || stream->writer->closed()) return;
+  stream->tools = now;
+  stream->writer->Write(absl::StrCat("id: ", next_event_id_++, "\nevent: message\ndata: ",
+                                     R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})",
+                                     "\n\n"));
 }
 
 void StreamHub::NotifyToolsChanged(const std::string& tenant_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = streams_.find(tenant_id);
-  if (it == streams_.end()) return;
-  auto& list = it->second;
-  for (auto w = list.begin(); w != list.end();) {
-    const std::string event = absl::StrCat(
-        "id: ", next_event_id_++, "\nevent: message\ndata: ",
-        R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})", "\n\n");
-    if ((*w)->closed() || !(*w)->Write(event)) {
-      w = list.erase(w);
-    } else {
-      ++w;
+  std::vector<std::shared_ptr<Stream>> affected;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = streams_.find(tenant_id);
+    if (it == streams_.end()) return;
+    auto& list = it->second;
+    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& s) { return s->writer->closed(); }),
+               list.end());
+    affected = list;
+  }
+  for (const auto& stream : affected) {
+    if (!executor_.TrySubmit([this, stream] { Recheck(stream); })) {
+      log::Warn("busy: a stream's tool list was not rechecked after a policy change");
     }
   }
 }
@@ -105,7 +129,7 @@ void StreamHub::KeepAlive() {
   absl::MutexLock lock(&mu_);
   for (auto& [tenant, list] : streams_) {
     for (auto w = list.begin(); w != list.end();) {
-      if ((*w)->closed() || !(*w)->Write(": keepalive\n\n")) {
+      if ((*w)->writer->closed() || !(*w)->writer->Write(": keepalive\n\n")) {
         w = list.erase(w);
       } else {
         ++w;
@@ -141,7 +165,7 @@ void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, Credent
           200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
       if (writer == nullptr) return;
       writer->Write(": stream open\n\n");
-      hub.Add(grant.identity.tenant_id, std::move(writer));
+      hub.Add(grant, std::move(writer));
     });
     if (!queued) Busy(responder);
   });

@@ -18,17 +18,33 @@ namespace bastion::edge {
 
 class StreamHub {
  public:
-  void Add(const std::string& tenant_id, std::shared_ptr<http::StreamWriter> writer);
-  // Sends notifications/tools/list_changed on every open stream of the tenant.
+  // `policy` answers which tools a stream's user may call now; `executor` runs those checks,
+  // since NotifyToolsChanged is called from the policy watch thread.
+  StreamHub(PolicyClient& policy, Executor& executor) : policy_(policy), executor_(executor) {}
+
+  // Registers an open stream. Call on an executor thread: it reads the user's current tools.
+  void Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer);
+  // A tenant's policy changed: every open stream of that tenant whose user's allowed tools are
+  // now different gets notifications/tools/list_changed.
   void NotifyToolsChanged(const std::string& tenant_id);
   // A comment line on every stream, so idle proxies keep them open; drops closed streams.
   void KeepAlive();
   size_t open_streams() const;
 
  private:
+  struct Stream {
+    Identity identity;
+    std::string server;
+    std::shared_ptr<http::StreamWriter> writer;
+    std::string tools;  // the allowed tool names last seen, sorted and joined
+  };
+  std::string AllowedTools(const Identity& who, const std::string& server);
+  void Recheck(const std::shared_ptr<Stream>& stream);
+
+  PolicyClient& policy_;
+  Executor& executor_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<http::StreamWriter>>> streams_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<Stream>>> streams_ ABSL_GUARDED_BY(mu_);
   int64_t next_event_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

@@ -57,6 +57,7 @@ class EdgeServerTest : public ::testing::Test {
         endpoint_(EndpointOptions(), directory_, policy_, credentials_, tools_, audit_, sessions_,
                   RealClock::Get(), stats_),
         executor_(2, 100),
+        hub_(policy_, executor_),
         server_(http::HttpServerOptions{"127.0.0.1", 0, 2, 64 * 1024}) {
     directory_.AddToken("bst_ana", Identity{"t-acme", "acme", "u-ana", "ana@acme.com", {}, "personal", "k1"});
     policy_.Allow("u-ana", "list_incidents");
@@ -123,7 +124,14 @@ TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
   });
   for (int i = 0; i < 50 && hub_.open_streams() == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
   ASSERT_EQ(hub_.open_streams(), 1u);
+  // A policy change that leaves Ana's tools as they were tells her nothing; one that gives her
+  // a new tool does, once; another tenant's change never reaches her stream.
+  hub_.NotifyToolsChanged("t-acme");
+  absl::SleepFor(absl::Milliseconds(200));
+  policy_.Allow("u-ana", "get_incident");
   hub_.NotifyToolsChanged("t-other");
+  hub_.NotifyToolsChanged("t-acme");
+  absl::SleepFor(absl::Milliseconds(200));
   hub_.NotifyToolsChanged("t-acme");
   reader.join();
   EXPECT_THAT(received, HasSubstr("notifications/tools/list_changed"));

@@ -133,7 +133,7 @@ int Run() {
   McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
   Executor executor(absl::GetFlag(FLAGS_workers), 2000);
-  StreamHub hub;
+  StreamHub hub(policy, executor);
   governance.WatchPolicy([&policy, &hub](const std::string& tenant_id, int64_t version) {
     policy.Invalidate(tenant_id, version);
     hub.NotifyToolsChanged(tenant_id);

@@ -47,11 +47,11 @@ export function mcpUrl(tenant, server = 'pagerduty') {
 }
 
 // A connected MCP SDK client for `token`.
-export async function connect(tenant, token, { capabilities = {}, server = 'pagerduty' } = {}) {
+export async function connect(tenant, token, { capabilities = {}, server = 'pagerduty', listChanged } = {}) {
   const transport = new StreamableHTTPClientTransport(mcpUrl(tenant, server), {
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
-  const client = new Client({ name: 'bastion-e2e', version: '1.0.0' }, { capabilities });
+  const client = new Client({ name: 'bastion-e2e', version: '1.0.0' }, { capabilities, listChanged });
   await client.connect(transport);
   return { client, transport };
 }

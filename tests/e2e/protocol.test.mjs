@@ -155,3 +155,21 @@ test('a session works on any edge replica, and once ended it is ended on all of 
   }
   assert.equal(status, 404);
 });
+
+test('a client with an open stream hears tools/list_changed when an admin grants it a tool', async () => {
+  let changed;
+  const heard = new Promise((resolve) => { changed = resolve; });
+  const { client, transport } = await connect(slug, token, {
+    listChanged: { tools: { onChanged: (error, tools) => { if (!error) changed(tools.map((t) => t.name).sort()); } } },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 500));  // the SDK opens its GET stream after initialize
+    ctl(['toolset', 'update', 'readers', '--tenant', slug, '--tools', 'list_incidents,list_services,get_incident']);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no list_changed within 10 s')), 10000));
+    const tools = await Promise.race([heard, timeout]);
+    assert.deepEqual(tools, ['get_incident', 'list_incidents', 'list_services']);
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  }
+});
