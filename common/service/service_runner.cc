@@ -51,8 +51,18 @@ absl::Status ServiceRunner::Start() {
   if (absl::Status s = SplitHostPort(options_.admin_address, &admin_host, &admin_port); !s.ok()) {
     return s;
   }
-  admin_ = std::make_unique<http::AdminServer>(http::AdminServerOptions{admin_host, admin_port},
-                                               [this] { return metrics::SerializeText(registry_); });
+  // Each readiness check is also a gauge, so alerts see a service that is up but not ready
+  // (its database unreachable) without waiting for traffic to fail.
+  const std::string& service = options_.name;
+  auto& ready = metrics::BuildGauge()
+                    .Name(absl::StrCat("bastion_", service, "_ready"))
+                    .Help("1 while the named readiness check passes (what /readyz reports), else 0.")
+                    .Register(registry_);
+  for (auto& [name, check] : checks_) ready_gauges_.emplace_back(&ready.Add({{"check", name}}), check);
+  admin_ = std::make_unique<http::AdminServer>(http::AdminServerOptions{admin_host, admin_port}, [this] {
+    for (auto& [gauge, check] : ready_gauges_) gauge->Set(check() ? 1 : 0);
+    return metrics::SerializeText(registry_);
+  });
   for (auto& [name, check] : checks_) admin_->AddReadinessCheck(name, check);
   if (absl::Status s = admin_->Start(); !s.ok()) return s;
 

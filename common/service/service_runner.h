@@ -51,6 +51,7 @@ class ServiceRunner {
   metrics::Registry& registry_;
   std::vector<grpc::Service*> services_;
   std::vector<std::pair<std::string, std::function<bool()>>> checks_;
+  std::vector<std::pair<metrics::Gauge*, std::function<bool()>>> ready_gauges_;
   std::unique_ptr<http::AdminServer> admin_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

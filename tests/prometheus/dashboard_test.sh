@@ -13,6 +13,7 @@ promtool check rules "$tmp/dashboard-rules.yaml" || { echo "FAIL: a dashboard qu
 
 sources=(
   common/grpc/grpc_util.cc common/metrics/process_metrics.cc common/pagerduty/executor.cc
+  common/service/service_runner.cc
   services/edge/audit_queue.cc services/edge/caches.cc services/edge/mcp_endpoint.cc
   services/governance/governance_service.cc services/governance/main.cc services/tenant/main.cc
   services/vault/main.cc services/vault/vault_service.cc
