@@ -128,6 +128,13 @@ std::optional<std::string> ServiceIdentities::IdentifyToken(const std::string& t
   return found;
 }
 
+std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& address,
+                                              const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  return grpc::CreateCustomChannel(address, credentials, args);
+}
+
 void PrepareClientContext(grpc::ClientContext& ctx, const std::string& service_token,
                           absl::Duration timeout) {
   if (!service_token.empty()) ctx.AddMetadata(kServiceTokenHeader, service_token);

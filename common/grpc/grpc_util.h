@@ -63,6 +63,11 @@ class ServiceIdentities {
   bool trust_certificates_ = false;
 };
 
+// A channel from one Bastion service to another. Calls are spread over every address the name
+// resolves to (round robin): behind a headless Kubernetes Service, over all its replicas.
+std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& address,
+                                              const std::shared_ptr<grpc::ChannelCredentials>& credentials);
+
 // Attaches a service's own identity and a deadline to an outgoing call.
 void PrepareClientContext(grpc::ClientContext& ctx, const std::string& service_token,
                           absl::Duration timeout);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/exec/executor.h"
+#include "common/grpc/grpc_util.h"
 #include "common/grpc/tls_flags.h"
 #include "common/http/http_client.h"
 #include "common/http/http_server.h"
@@ -87,11 +88,11 @@ int Run() {
   }
   GrpcBackendOptions backend{service_token, absl::Seconds(3)};
   GrpcTenantDirectory tenant_backend(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), backend);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), backend);
   GrpcPolicyClient governance(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_governance_address), *channel_credentials), backend);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_governance_address), *channel_credentials), backend);
   GrpcCredentialClient vault(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), backend);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), backend);
 
   CacheStats cache_stats(registry);
   CachingDirectory directory(tenant_backend, RealClock::Get(), cache_stats);

@@ -85,9 +85,9 @@ int Run() {
     return 1;
   }
   tenant::GrpcTenantClient tenants(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
   VaultCredentialInfo vault(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), *service_token);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), *service_token);
   PagerDutyToolSource catalog;
 
   metrics::Registry registry;

@@ -123,7 +123,7 @@ int Run() {
     return 1;
   }
   tenant::GrpcTenantClient tenant_client(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
+      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), *service_token);
   auth::CallerResolver callers(
       *operator_token, *std::move(services),
       [&tenant_client](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {

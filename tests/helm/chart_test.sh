@@ -125,6 +125,14 @@ if render "$tmp/prod.yaml" -f "$prod" --name prod --namespace bastion; then
   for kind in HorizontalPodAutoscaler Ingress ServiceMonitor PrometheusRule; do
     [ "$(count_kind "$tmp/prod.yaml" $kind)" = 1 ] && pass "production renders a $kind" || fail "production has no $kind"
   done
+  # The internal services are headless so callers' round-robin channels reach every replica;
+  # the edge keeps a cluster IP for its Ingress.
+  for svc in tenant vault governance; do
+    [ "$("$render_bin" get "$tmp/prod.yaml" Service "prod-bastion-$svc" spec clusterIP 2>/dev/null)" = None ] &&
+      pass "the $svc Service is headless" || fail "the $svc Service has a cluster IP"
+  done
+  [ "$("$render_bin" get "$tmp/prod.yaml" Service prod-bastion-edge spec clusterIP 2>/dev/null)" != None ] &&
+    pass "the edge Service keeps a cluster IP" || fail "the edge Service is headless"
   if "$render_bin" get "$tmp/prod.yaml" Deployment prod-bastion-edge spec replicas >/dev/null 2>&1; then
     fail "the edge Deployment fixes replicas although the HPA scales it"
   else

@@ -356,6 +356,9 @@ metadata:
   {{- end }}
 spec:
   type: {{ $svc.service.type }}
+  {{- if and $svc.service.headless (eq $svc.service.type "ClusterIP") }}
+  clusterIP: None
+  {{- end }}
   selector:
     {{- include "bastion.selectorLabels" $ctx | nindent 4 }}
   ports:
