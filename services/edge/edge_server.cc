@@ -82,6 +82,11 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view qu
   return out;
 }
 
+std::string StreamHub::ListChangedEvent(int64_t id) {
+  return absl::StrCat("id: ", id, "\nevent: message\ndata: ",
+                      R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})", "\n\n");
+}
+
 std::string StreamHub::AllowedTools(const Identity& who, const std::string& server) {
   auto allowed = policy_.ListAllowedTools(who, server);
   if (!allowed.ok()) return "?";  // unknown: the next successful check decides
@@ -90,10 +95,11 @@ std::string StreamHub::AllowedTools(const Identity& who, const std::string& serv
   return absl::StrJoin(names, ",");
 }
 
-void StreamHub::Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer) {
+void StreamHub::Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer, bool resumed) {
   auto stream = std::make_shared<Stream>(Stream{grant.identity, grant.server, std::move(writer),
                                                 AllowedTools(grant.identity, grant.server)});
   absl::MutexLock lock(&mu_);
+  if (resumed) stream->writer->Write(ListChangedEvent(next_event_id_++));
   streams_[grant.identity.tenant_id].push_back(std::move(stream));
 }
 
@@ -102,9 +108,7 @@ void StreamHub::Recheck(const std::shared_ptr<Stream>& stream) {
   absl::MutexLock lock(&mu_);
   if (now == "?" || now == stream->tools || stream->writer->closed()) return;
   stream->tools = now;
-  stream->writer->Write(absl::StrCat("id: ", next_event_id_++, "\nevent: message\ndata: ",
-                                     R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})",
-                                     "\n\n"));
+  stream->writer->Write(ListChangedEvent(next_event_id_++));
 }
 
 void StreamHub::NotifyToolsChanged(const std::string& tenant_id) {
@@ -165,7 +169,7 @@ void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, Credent
           200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
       if (writer == nullptr) return;
       writer->Write(": stream open\n\n");
-      hub.Add(grant, std::move(writer));
+      hub.Add(grant, std::move(writer), request.Header("last-event-id").has_value());
     });
     if (!queued) Busy(responder);
   });

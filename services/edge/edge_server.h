@@ -23,7 +23,9 @@ class StreamHub {
   StreamHub(PolicyClient& policy, Executor& executor) : policy_(policy), executor_(executor) {}
 
   // Registers an open stream. Call on an executor thread: it reads the user's current tools.
-  void Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer);
+  // `resumed` (the client sent Last-Event-ID): what it missed while away is summed up as one
+  // tools/list_changed at once, which makes it list again.
+  void Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer, bool resumed = false);
   // A tenant's policy changed: every open stream of that tenant whose user's allowed tools are
   // now different gets notifications/tools/list_changed.
   void NotifyToolsChanged(const std::string& tenant_id);
@@ -38,6 +40,7 @@ class StreamHub {
     std::shared_ptr<http::StreamWriter> writer;
     std::string tools;  // the allowed tool names last seen, sorted and joined
   };
+  static std::string ListChangedEvent(int64_t id);
   std::string AllowedTools(const Identity& who, const std::string& server);
   void Recheck(const std::shared_ptr<Stream>& stream);
 

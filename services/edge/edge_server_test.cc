@@ -12,6 +12,7 @@ namespace bastion::edge {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 size_t Collect(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
@@ -136,6 +137,20 @@ TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
   reader.join();
   EXPECT_THAT(received, HasSubstr("notifications/tools/list_changed"));
   EXPECT_EQ(received.find("notifications/tools/list_changed"), received.rfind("notifications/tools/list_changed"));
+}
+
+TEST_F(EdgeServerTest, AResumedStreamIsToldToListAgainAtOnce) {
+  std::string session = Initialize();
+  Reply r = Fetch("GET", base_ + "/mcp/acme/pagerduty",
+                  {"Authorization: Bearer bst_ana", "Accept: text/event-stream", "MCP-Session-Id: " + session,
+                   "Last-Event-ID: 41"},
+                  "", 800);
+  EXPECT_THAT(r.body, HasSubstr("notifications/tools/list_changed"));
+  Reply fresh = Fetch("GET", base_ + "/mcp/acme/pagerduty",
+                      {"Authorization: Bearer bst_ana", "Accept: text/event-stream", "MCP-Session-Id: " + session},
+                      "", 800);
+  EXPECT_THAT(fresh.body, HasSubstr("stream open"));
+  EXPECT_THAT(fresh.body, Not(HasSubstr("list_changed")));
 }
 
 TEST_F(EdgeServerTest, GetWithoutASessionIsRefused) {
