@@ -3,7 +3,9 @@
 # renderer in helmrender/ follows Helm 3's engine on Debian's Go, sprig and yaml packages) with
 # the trial values, an external database, and production-like values, and checks what comes out:
 # every object parses and is named, selectors select the pods, probe and Service ports exist,
-# referenced Secrets and keys exist, containers are locked down, and no Secret value is a default.
+# referenced Secrets and keys exist, every file a flag names is mounted, containers are locked
+# down, and no Secret value is a default. TLS values (values-tls.yaml) wire each service's
+# certificate Secret into its flags; incomplete TLS settings are refused.
 set -uo pipefail
 
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
@@ -163,6 +165,98 @@ fi
   grep -q '# NOTES: MCP endpoint: https://mcp.example.com/mcp/<tenant>/<server>' "$tmp/notes.yaml" &&
   pass "NOTES.txt renders and names the MCP URL" || fail "NOTES.txt: $(grep NOTES "$tmp/notes.yaml")"
 
+# ---- TLS is off by default: no service or bastionctl is given a TLS flag or certificate.
+for f in "$tmp/trial1.yaml" "$tmp/external.yaml" "$tmp/prod.yaml"; do
+  [ -f "$f" ] || continue
+  if grep -qE -- '--tls_|BASTION_TLS_|/etc/bastion/tls' "$f"; then
+    fail "$(basename "$f" .yaml) values render TLS settings although tls.enabled is off"
+  else
+    pass "$(basename "$f" .yaml) values render no TLS flag"
+  fi
+done
+
+# ---- TLS + mutual TLS (tests/helm/values-tls.yaml): every service reads its certificate, key
+# and CA from its own Secret, mounted read-only, and bastionctl in the toolbox gets them by env.
+tls_values=tests/helm/values-tls.yaml
+tls_external=(--external-secret bastion-database)
+for c in tenant vault governance edge toolbox; do tls_external+=(--external-secret "bastion-$c-tls"); done
+if render "$tmp/tls.yaml" -f "$tls_values"; then
+  check "TLS + mutual TLS values" "${tls_external[@]}" "$tmp/tls.yaml"
+  for c in tenant vault governance edge; do
+    # `files` resolves each --*_file flag through the container's volumeMounts to a Secret key.
+    files=$("$render_bin" files "$tmp/tls.yaml" Deployment "bastion-$c")
+    missing=""
+    for want in "--tls_cert_file /etc/bastion/tls/tls.crt Secret/bastion-$c-tls:tls.crt" \
+                "--tls_key_file /etc/bastion/tls/tls.key Secret/bastion-$c-tls:tls.key" \
+                "--tls_ca_file /etc/bastion/tls/ca.crt Secret/bastion-$c-tls:ca.crt" \
+                "--tls_client_ca_file /etc/bastion/tls/ca.crt Secret/bastion-$c-tls:ca.crt"; do
+      grep -qxF -- "$c $want" <<<"$files" || missing+=" [$want]"
+    done
+    [ -z "$missing" ] && pass "$c gets the four TLS flags, read from Secret bastion-$c-tls" ||
+      fail "$c lacks$missing; its files: $files"
+    spec=$("$render_bin" get "$tmp/tls.yaml" Deployment "bastion-$c" spec template spec)
+    grep -A2 -- '- mountPath: /etc/bastion/tls$' <<<"$spec" | grep -q 'readOnly: true' &&
+      pass "$c mounts its certificate Secret read-only" || fail "$c's certificate mount is not read-only"
+    [ "$(grep -c 'port: metrics$' <<<"$spec")" = 3 ] && ! grep -q 'scheme: HTTPS' <<<"$spec" &&
+      pass "$c's probes stay plain HTTP on the admin port" || fail "$c's probes changed under TLS"
+  done
+  files=$("$render_bin" files "$tmp/tls.yaml" Deployment bastion-toolbox)
+  missing=""
+  for want in "env BASTION_TLS_CA_FILE /etc/bastion/tls/ca.crt Secret/bastion-toolbox-tls:ca.crt" \
+              "env BASTION_TLS_CERT_FILE /etc/bastion/tls/tls.crt Secret/bastion-toolbox-tls:tls.crt" \
+              "env BASTION_TLS_KEY_FILE /etc/bastion/tls/tls.key Secret/bastion-toolbox-tls:tls.key"; do
+    grep -qxF -- "toolbox $want" <<<"$files" || missing+=" [$want]"
+  done
+  [ -z "$missing" ] && pass "bastionctl in the toolbox gets its CA, certificate and key from bastion-toolbox-tls" ||
+    fail "toolbox lacks$missing; its files: $files"
+  # Without tls.certificateIdentities the services keep proving who they are with their tokens.
+  "$render_bin" files "$tmp/tls.yaml" Deployment bastion-edge | grep -q -- '--service_token_file .* Secret/bastion-service-identities:edge.token' &&
+    pass "under mutual TLS the services keep their tokens by default" || fail "mutual TLS dropped the service tokens"
+fi
+
+# ---- tls.certificateIdentities: identities files list the callers by name only; no token is
+# generated, mounted or passed.
+if render "$tmp/tls-certids.yaml" -f "$tls_values" --set tls.certificateIdentities=true; then
+  check "TLS with certificate identities" "${tls_external[@]}" "$tmp/tls-certids.yaml"
+  ids=$("$render_bin" get "$tmp/tls-certids.yaml" Secret bastion-service-identities data)
+  [ "$(echo "$ids" | sed -n 's/^tenant.identities: //p' | base64 -d)" = "$(printf 'vault\ngovernance\nedge')" ] &&
+    [ "$(echo "$ids" | sed -n 's/^vault.identities: //p' | base64 -d)" = "$(printf 'edge\ngovernance')" ] &&
+    [ "$(echo "$ids" | sed -n 's/^governance.identities: //p' | base64 -d)" = edge ] &&
+    pass "certificate identities: each callee lists its callers by name only" ||
+    fail "certificate identities Secret is: $ids"
+  grep -q '\.token' <<<"$ids" && fail "certificate identities still generate service tokens" ||
+    pass "certificate identities generate no service token"
+  grep -qE -- '--service_token_file|\.token$' "$tmp/tls-certids.yaml" &&
+    fail "a service is still given a token under certificate identities" ||
+    pass "no service is given a token under certificate identities"
+fi
+
+# ---- Settings that could not run are refused with a message saying what to set.
+expect_render_failure() {  # NAME MESSAGE ARGS...
+  local name=$1 message=$2; shift 2
+  if "$render_bin" render --chart "$chart" "$@" >/dev/null 2>"$tmp/refused.err"; then
+    fail "$name rendered instead of being refused"
+  elif grep -qF -- "$message" "$tmp/refused.err"; then
+    pass "$name is refused with a clear message"
+  else
+    fail "$name failed for another reason: $(cat "$tmp/refused.err")"
+  fi
+}
+expect_render_failure "TLS without the vault's certificate Secret" \
+  "tls.enabled needs tls.existingSecrets.vault: the name of a kubernetes.io/tls Secret" \
+  -f "$tls_values" --set tls.existingSecrets.vault=
+expect_render_failure "TLS without the toolbox's certificate Secret" \
+  "tls.enabled needs tls.existingSecrets.toolbox" -f "$tls_values" --set tls.existingSecrets.toolbox=
+expect_render_failure "TLS with no certificate Secret at all" \
+  "tls.enabled needs tls.existingSecrets." --set postgres.enabled=true --set tls.enabled=true
+expect_render_failure "mutual TLS without TLS" "tls.mutual needs tls.enabled=true" \
+  --set postgres.enabled=true --set tls.mutual=true
+expect_render_failure "certificate identities without mutual TLS" "tls.certificateIdentities needs tls.mutual=true" \
+  -f "$tls_values" --set tls.mutual=false --set tls.certificateIdentities=true
+"$render_bin" render --chart "$chart" -f "$tls_values" --set tls.existingSecrets.toolbox= --set toolbox.enabled=false \
+  >/dev/null 2>&1 && pass "without the toolbox, TLS needs no toolbox certificate" ||
+  fail "TLS asks for a toolbox certificate although the toolbox is off"
+
 # ---- The checker itself catches each kind of mistake (a check that cannot fail proves nothing).
 expect_check_failure() {  # FILE MESSAGE [ARGS...]
   local file=$1 message=$2; shift 2
@@ -180,6 +274,8 @@ expect_check_failure keeps-capabilities.yaml "capabilities.drop does not include
 expect_check_failure missing-secret.yaml "refers to Secret demo-db, which is neither rendered"
 expect_check_failure missing-name.yaml "has no apiVersion, kind or metadata.name"
 expect_check_failure not-yaml.yaml "does not parse"
+expect_check_failure unmounted-file.yaml "--tls_cert_file points at a file that is not mounted: /etc/demo/tls/tls.crt is under no volumeMount"
+expect_check_failure unprojected-file.yaml "env DEMO_CA_FILE points at a file that is not mounted: /etc/demo/tls/ca.crt is not projected by volume tls"
 expect_check_failure default-secret.yaml "holds \"changeme-please\" from the chart's default values" \
   --defaults tests/helm/testdata/defaults.yaml
 

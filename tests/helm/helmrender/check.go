@@ -1,6 +1,7 @@
 // Checks a rendered manifest stream for the mistakes that make a chart install but not work:
 // objects Kubernetes would reject, selectors that select nothing, ports that do not exist,
-// references to Secrets or keys that are not there, containers that are not locked down, and
+// references to Secrets or keys that are not there, files given to a container (`--x_file=`,
+// `X_FILE=`) that no volume mounts, containers that are not locked down, and
 // Secret values that came from the chart's defaults.
 package main
 
@@ -605,8 +606,137 @@ func Check(objects []Object, o CheckOptions) []string {
 	c := &checker{objects: objects, externalSecrets: o.ExternalSecrets}
 	c.checkBasics()
 	c.checkWorkloads()
+	c.checkFileRefs()
 	c.checkServices()
 	c.checkPolicies()
 	c.checkSecrets(o)
 	return c.failures
+}
+
+// fileRef is a file a container is told to read: a `--<name>_file=/path` argument or a
+// `<NAME>_FILE=/path` environment variable.
+type fileRef struct {
+	what string // "--tls_cert_file" or "env BASTION_TLS_CA_FILE"
+	path string
+}
+
+func fileRefs(ctr interface{}) []fileRef {
+	var out []fileRef
+	for _, a := range list(get(ctr, "args")) {
+		s := fmt.Sprint(a)
+		eq := strings.Index(s, "=")
+		if !strings.HasPrefix(s, "--") || eq < 0 || !strings.HasSuffix(s[:eq], "_file") {
+			continue
+		}
+		if p := s[eq+1:]; strings.HasPrefix(p, "/") {
+			out = append(out, fileRef{s[:eq], p})
+		}
+	}
+	for _, e := range list(get(ctr, "env")) {
+		name, value := str(get(e, "name")), str(get(e, "value"))
+		if strings.HasSuffix(name, "_FILE") && strings.HasPrefix(value, "/") {
+			out = append(out, fileRef{"env " + name, value})
+		}
+	}
+	return out
+}
+
+// fileSource says where the file at path p comes from in a container: "Secret/<name>:<key>",
+// "ConfigMap/<name>:<key>", or "volume <name>" for other volumes; an error when no volumeMount
+// provides it or the mounted Secret/ConfigMap does not project that file.
+func fileSource(ctr interface{}, volumes map[string]interface{}, p string) (string, error) {
+	var mount interface{}
+	best := ""
+	for _, m := range list(get(ctr, "volumeMounts")) {
+		mp := strings.TrimSuffix(str(get(m, "mountPath")), "/")
+		if (p == mp || strings.HasPrefix(p, mp+"/")) && len(mp) > len(best) {
+			mount, best = m, mp
+		}
+	}
+	if mount == nil {
+		return "", fmt.Errorf("%s is under no volumeMount", p)
+	}
+	name := str(get(mount, "name"))
+	rel := strings.TrimPrefix(strings.TrimPrefix(p, best), "/")
+	if sub := str(get(mount, "subPath")); sub != "" {
+		rel = strings.TrimSuffix(sub+"/"+rel, "/")
+	}
+	v, ok := volumes[name]
+	if !ok {
+		return "", fmt.Errorf("%s is mounted from volume %s, which the pod does not declare", p, name)
+	}
+	for _, kind := range []struct{ field, object, nameKey string }{
+		{"secret", "Secret", "secretName"}, {"configMap", "ConfigMap", "name"},
+	} {
+		src := get(v, kind.field)
+		if src == nil {
+			continue
+		}
+		object := str(get(src, kind.nameKey))
+		items := list(get(src, "items"))
+		if len(items) == 0 {
+			if rel == "" || strings.Contains(rel, "/") {
+				return "", fmt.Errorf("%s is not a key of volume %s (%s %s)", p, name, kind.object, object)
+			}
+			return fmt.Sprintf("%s/%s:%s", kind.object, object, rel), nil
+		}
+		var paths []string
+		for _, it := range items {
+			if str(get(it, "path")) == rel {
+				return fmt.Sprintf("%s/%s:%s", kind.object, object, str(get(it, "key"))), nil
+			}
+			paths = append(paths, str(get(it, "path")))
+		}
+		return "", fmt.Errorf("%s is not projected by volume %s (%s %s projects only %v)", p, name, kind.object, object, paths)
+	}
+	return "volume " + name, nil
+}
+
+func podVolumes(spec map[string]interface{}) map[string]interface{} {
+	volumes := map[string]interface{}{}
+	for _, v := range list(spec["volumes"]) {
+		volumes[str(get(v, "name"))] = v
+	}
+	return volumes
+}
+
+// checkFileRefs: every file a container is told to read must be mounted into it.
+func (c *checker) checkFileRefs() {
+	for _, p := range c.pods() {
+		if p.spec == nil {
+			continue
+		}
+		volumes := podVolumes(p.spec)
+		for _, ctr := range containers(p.spec) {
+			for _, ref := range fileRefs(ctr) {
+				if _, err := fileSource(ctr, volumes, ref.path); err != nil {
+					c.fail("%s container %s: %s points at a file that is not mounted: %v", p.owner.ID(), str(get(ctr, "name")), ref.what, err)
+				}
+			}
+		}
+	}
+}
+
+// FileSources lists, for a workload, every file its containers are told to read and where it
+// comes from: "<container> <flag or env> <path> <source or error>".
+func FileSources(objects []Object, kind, name string) ([]string, bool) {
+	c := &checker{objects: objects}
+	for _, p := range c.pods() {
+		if p.owner.Kind() != kind || p.owner.Name() != name || p.spec == nil {
+			continue
+		}
+		var out []string
+		volumes := podVolumes(p.spec)
+		for _, ctr := range containers(p.spec) {
+			for _, ref := range fileRefs(ctr) {
+				src, err := fileSource(ctr, volumes, ref.path)
+				if err != nil {
+					src = "NOT MOUNTED: " + err.Error()
+				}
+				out = append(out, fmt.Sprintf("%s %s %s %s", str(get(ctr, "name")), ref.what, ref.path, src))
+			}
+		}
+		return out, true
+	}
+	return nil, false
 }

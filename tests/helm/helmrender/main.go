@@ -3,6 +3,7 @@
 //	helmrender render --chart DIR [-f values.yaml]... [--set a.b=c]... [--name R] [--namespace N] [--is-upgrade] [--notes]
 //	helmrender check [--external-secret NAME]... [--defaults values.yaml] [--compare other.yaml] rendered.yaml
 //	helmrender get rendered.yaml KIND NAME [KEY]...   (prints a field: strings as they are, the rest as YAML)
+//	helmrender files rendered.yaml KIND NAME           (the files a workload's containers read, and their source)
 //	helmrender params values.yaml                      (lists keys without a `## @param` comment)
 //
 // Built with Debian's Go toolchain and packaged libraries: GO111MODULE=off GOPATH=/usr/share/gocode.
@@ -22,7 +23,7 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: helmrender render|check ...")
+		fmt.Fprintln(os.Stderr, "usage: helmrender render|check|get|files|params ...")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -32,6 +33,8 @@ func main() {
 		os.Exit(runCheck(os.Args[2:]))
 	case "get":
 		os.Exit(runGet(os.Args[2:]))
+	case "files":
+		os.Exit(runFiles(os.Args[2:]))
 	case "params":
 		os.Exit(runParams(os.Args[2:]))
 	default:
@@ -169,5 +172,35 @@ func runCheck(args []string) int {
 		kinds[obj.Kind()]++
 	}
 	fmt.Printf("ok %s: %d objects %v\n", fs.Arg(0), len(objects), kinds)
+	return 0
+}
+
+// runFiles prints, one per line, "<container> <flag or env> <path> <source>" for every file a
+// workload's containers are told to read (`--x_file=/p` arguments, `X_FILE=/p` variables), where
+// the source is "Secret/<name>:<key>", "ConfigMap/<name>:<key>", "volume <name>" or
+// "NOT MOUNTED: <why>".
+func runFiles(args []string) int {
+	if len(args) != 3 {
+		fmt.Fprintln(os.Stderr, "files: want rendered.yaml KIND NAME")
+		return 2
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	objects, err := ParseStream(data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	lines, ok := FileSources(objects, args[1], args[2])
+	if !ok {
+		fmt.Fprintf(os.Stderr, "files: no workload %s/%s\n", args[1], args[2])
+		return 1
+	}
+	for _, l := range lines {
+		fmt.Println(l)
+	}
 	return 0
 }

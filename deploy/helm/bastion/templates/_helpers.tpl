@@ -159,6 +159,57 @@ metadata:
   {{- end }}
 {{- end -}}
 
+{{/* ---- TLS between the services (values `tls`, docs/security.md) ---- */}}
+
+{{/* The Secret holding a component's certificate; fails rendering when TLS is on and it is not named.
+Call with (dict "root" $ "component" "vault"). */}}
+{{- define "bastion.tls.secretName" -}}
+{{- $secrets := .root.Values.tls.existingSecrets | default dict -}}
+{{- required (printf "tls.enabled needs tls.existingSecrets.%s: the name of a kubernetes.io/tls Secret holding the %s certificate (tls.crt, tls.key and ca.crt, as cert-manager writes them)." .component .component) (index $secrets .component) -}}
+{{- end -}}
+
+{{/*
+What TLS adds to a service's container, as YAML {args, volumes, volumeMounts} (all empty while
+tls.enabled is off): its certificate Secret mounted read-only, and the flags reading it. The
+certificate is also the client certificate shown to the services it calls, and ca.crt the CA
+both of the services it calls and, under tls.mutual, of its callers. Call with
+(dict "root" $ "component" "vault"); use with `| fromYaml`.
+*/}}
+{{- define "bastion.tls" -}}
+{{- $tls := .root.Values.tls -}}
+{{- if $tls.enabled -}}
+args:
+  - --tls_cert_file=/etc/bastion/tls/tls.crt
+  - --tls_key_file=/etc/bastion/tls/tls.key
+  - --tls_ca_file=/etc/bastion/tls/ca.crt
+  {{- if $tls.mutual }}
+  - --tls_client_ca_file=/etc/bastion/tls/ca.crt
+  {{- end }}
+volumes:
+  - name: tls
+    secret:
+      secretName: {{ include "bastion.tls.secretName" . }}
+      defaultMode: 288
+      items:
+        - {key: tls.crt, path: tls.crt}
+        - {key: tls.key, path: tls.key}
+        - {key: ca.crt, path: ca.crt}
+volumeMounts:
+  - name: tls
+    mountPath: /etc/bastion/tls
+    readOnly: true
+{{- else -}}
+args: []
+volumes: []
+volumeMounts: []
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when services prove who they are with tokens, empty when only by certificate (tls.certificateIdentities). */}}
+{{- define "bastion.serviceTokens" -}}
+{{- if not .Values.tls.certificateIdentities -}}true{{- end -}}
+{{- end -}}
+
 {{/* Refuses configurations that would install but not run. Included by every service template. */}}
 {{- define "bastion.validate" -}}
 {{- $db := 0 -}}
@@ -176,6 +227,12 @@ metadata:
 {{- end -}}
 {{- if and .Values.edge.publicUrl (not (hasPrefix "https://" .Values.edge.publicUrl)) (not (hasPrefix "http://" .Values.edge.publicUrl)) -}}
 {{- fail "edge.publicUrl must be an http(s) URL such as https://mcp.example.com." -}}
+{{- end -}}
+{{- if and .Values.tls.mutual (not .Values.tls.enabled) -}}
+{{- fail "tls.mutual needs tls.enabled=true (and a certificate Secret per service in tls.existingSecrets)." -}}
+{{- end -}}
+{{- if and .Values.tls.certificateIdentities (not .Values.tls.mutual) -}}
+{{- fail "tls.certificateIdentities needs tls.mutual=true: without client certificates a service listed by name alone could never call." -}}
 {{- end -}}
 {{- end -}}
 
