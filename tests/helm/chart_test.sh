@@ -195,7 +195,9 @@ if render "$tmp/tls.yaml" -f "$tls_values"; then
     [ -z "$missing" ] && pass "$c gets the four TLS flags, read from Secret bastion-$c-tls" ||
       fail "$c lacks$missing; its files: $files"
     spec=$("$render_bin" get "$tmp/tls.yaml" Deployment "bastion-$c" spec template spec)
-    grep -A2 -- '- mountPath: /etc/bastion/tls$' <<<"$spec" | grep -q 'readOnly: true' &&
+    # (no `| grep -q` under pipefail: an early exit would fail the pipeline with SIGPIPE)
+    tls_mount=$(grep -A2 -- '- mountPath: /etc/bastion/tls$' <<<"$spec")
+    grep -q 'readOnly: true' <<<"$tls_mount" &&
       pass "$c mounts its certificate Secret read-only" || fail "$c's certificate mount is not read-only"
     [ "$(grep -c 'port: metrics$' <<<"$spec")" = 3 ] && ! grep -q 'scheme: HTTPS' <<<"$spec" &&
       pass "$c's probes stay plain HTTP on the admin port" || fail "$c's probes changed under TLS"
@@ -210,7 +212,8 @@ if render "$tmp/tls.yaml" -f "$tls_values"; then
   [ -z "$missing" ] && pass "bastionctl in the toolbox gets its CA, certificate and key from bastion-toolbox-tls" ||
     fail "toolbox lacks$missing; its files: $files"
   # Without tls.certificateIdentities the services keep proving who they are with their tokens.
-  "$render_bin" files "$tmp/tls.yaml" Deployment bastion-edge | grep -q -- '--service_token_file .* Secret/bastion-service-identities:edge.token' &&
+  edge_files=$("$render_bin" files "$tmp/tls.yaml" Deployment bastion-edge)
+  grep -q -- '--service_token_file .* Secret/bastion-service-identities:edge.token' <<<"$edge_files" &&
     pass "under mutual TLS the services keep their tokens by default" || fail "mutual TLS dropped the service tokens"
 fi
 

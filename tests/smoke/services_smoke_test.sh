@@ -41,9 +41,11 @@ check_service() {
   if ! curl -sf "http://127.0.0.1:$port/metrics" | promtool check metrics; then
     echo "FAIL $name: promtool rejected /metrics"; ok=0
   fi
-  curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^process_start_time_seconds' || { echo "FAIL $name: no process metrics"; ok=0; }
+  local scrape
+  scrape=$(curl -sf "http://127.0.0.1:$port/metrics")
+  grep -q '^process_start_time_seconds' <<<"$scrape" || { echo "FAIL $name: no process metrics"; ok=0; }
   # Readiness is a metric too, and it says ready.
-  curl -sf "http://127.0.0.1:$port/metrics" | grep -q "^bastion_${name}_ready{check=\"[a-z_]*\"} 1\$" ||
+  grep -q "^bastion_${name}_ready{check=\"[a-z_]*\"} 1\$" <<<"$scrape" ||
     { echo "FAIL $name: no bastion_${name}_ready gauge reading 1"; ok=0; }
   kill -TERM "$pid"
   wait "$pid"
