@@ -120,7 +120,7 @@ TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
   std::thread reader([&] {
     Reply r = Fetch("GET", base_ + "/mcp/acme/pagerduty",
                     {"Authorization: Bearer bst_ana", "Accept: text/event-stream", "MCP-Session-Id: " + session}, "",
-                    1500);
+                    3000);
     received = r.body;
   });
   for (int i = 0; i < 50 && hub_.open_streams() == 0; ++i) absl::SleepFor(absl::Milliseconds(20));

@@ -34,9 +34,13 @@ class FakeDirectory : public TenantDirectory {
 
 class FakePolicy : public PolicyClient {
  public:
-  void Allow(const std::string& user_id, const std::string& tool) { allowed_[user_id].insert(tool); }
+  void Allow(const std::string& user_id, const std::string& tool) {
+    absl::MutexLock l(&mu_);
+    allowed_[user_id].insert(tool);
+  }
   absl::StatusOr<AllowedTools> ListAllowedTools(const Identity& who, const std::string& server) override {
     if (server != "pagerduty") return absl::NotFoundError("no such server");
+    absl::MutexLock l(&mu_);
     AllowedTools out;
     for (const auto& t : allowed_[who.user_id]) out.names.push_back(t);
     out.policy_version = 7;
@@ -44,12 +48,14 @@ class FakePolicy : public PolicyClient {
   }
   absl::StatusOr<Decision> Authorize(const Identity& who, const std::string& server,
                                      const std::string& tool) override {
+    absl::MutexLock l(&mu_);
     if (allowed_[who.user_id].count(tool)) return Decision{true, "allowed", ""};
     return Decision{false, "not_granted", "the tool is not in any toolset granted to you"};
   }
 
  private:
-  std::map<std::string, std::set<std::string>> allowed_;
+  absl::Mutex mu_;
+  std::map<std::string, std::set<std::string>> allowed_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeCredentials : public CredentialClient {
