@@ -93,6 +93,26 @@ if render "$tmp/trial1.yaml" --set postgres.enabled=true && render "$tmp/trial2.
     fail "--max_body_bytes did not render as 1048576"
 fi
 
+# ---- The longest release name Helm allows (53 characters): every name still fits Kubernetes'
+# limits (the checker: Services 63, StatefulSets 52 so their pods' controller-revision-hash label
+# fits 63, label values 63), and the database URL reaches the bundled PostgreSQL's Service.
+long=trial-of-a-release-whose-name-takes-all-53-characters
+if render "$tmp/long.yaml" --set postgres.enabled=true --name "$long"; then
+  check "a 53-character release name" "$tmp/long.yaml"
+  full=${long:0:50}  # "<release>-bastion" cut to 50 by bastion.fullname
+  sts=$(awk '/^kind: StatefulSet$/{k=1} k&&/^  name: /{print $2; exit}' "$tmp/long.yaml")
+  [ -n "$sts" ] && [ "${#sts}" -le 52 ] && pass "the PostgreSQL StatefulSet's name is ${#sts} characters (<= 52)" ||
+    fail "the PostgreSQL StatefulSet is named '$sts' (${#sts} characters; at most 52)"
+  "$render_bin" get "$tmp/long.yaml" Service "$sts" spec ports >/dev/null 2>&1 &&
+    [ "$("$render_bin" get "$tmp/long.yaml" StatefulSet "$sts" spec serviceName)" = "$sts" ] &&
+    pass "the PostgreSQL Service and the StatefulSet's serviceName are both $sts" ||
+    fail "no Service named $sts governs the PostgreSQL StatefulSet"
+  url=$("$render_bin" get "$tmp/long.yaml" Secret "$full-database" data database-url | base64 -d)
+  host=$(sed -E 's|^postgresql://[^@]*@([^:/]*).*|\1|' <<<"$url")
+  [ "$host" = "$sts.default.svc" ] && pass "the database URL's host is the PostgreSQL Service ($host)" ||
+    fail "the database URL's host is '$host', the PostgreSQL Service is $sts"
+fi
+
 # ---- Upgrading with generated secrets that cannot be found must stop rather than make a new KEK.
 if "$render_bin" render --chart "$chart" --set postgres.enabled=true --is-upgrade >/dev/null 2>"$tmp/upgrade.err"; then
   fail "an upgrade generated a new KEK/database password instead of refusing"
@@ -276,6 +296,7 @@ expect_check_failure writable-root.yaml "readOnlyRootFilesystem is not true"
 expect_check_failure keeps-capabilities.yaml "capabilities.drop does not include ALL"
 expect_check_failure missing-secret.yaml "refers to Secret demo-db, which is neither rendered"
 expect_check_failure missing-name.yaml "has no apiVersion, kind or metadata.name"
+expect_check_failure long-statefulset.yaml "name longer than 52 characters (57)"
 expect_check_failure not-yaml.yaml "does not parse"
 expect_check_failure unmounted-file.yaml "--tls_cert_file points at a file that is not mounted: /etc/demo/tls/tls.crt is under no volumeMount"
 expect_check_failure unprojected-file.yaml "env DEMO_CA_FILE points at a file that is not mounted: /etc/demo/tls/ca.crt is not projected by volume tls"

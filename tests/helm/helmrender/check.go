@@ -222,7 +222,16 @@ func (c *checker) checkBasics() {
 		if len(o.Name()) > 253 || (o.Kind() == "Service" && len(o.Name()) > 63) {
 			c.fail("%s: name too long", o.ID())
 		}
-		for k, v := range strMap(get(o, "metadata", "labels")) {
+		// A StatefulSet's pods get the label controller-revision-hash=<name>-<10-character
+		// hash>; past 52 characters it exceeds 63 and the API server refuses every pod.
+		if (o.Kind() == "StatefulSet" || o.Kind() == "CronJob") && len(o.Name()) > 52 {
+			c.fail("%s: name longer than 52 characters (%d): its pods' labels would exceed 63", o.ID(), len(o.Name()))
+		}
+		labels := strMap(get(o, "metadata", "labels"))
+		for k, v := range strMap(get(o, "spec", "template", "metadata", "labels")) {
+			labels["pod template "+k] = v
+		}
+		for k, v := range labels {
 			if len(v) > 63 {
 				c.fail("%s: label %s value longer than 63 characters", o.ID(), k)
 			}

@@ -32,6 +32,16 @@ of a DNS label (Service names).
 {{- printf "%s-%s" (include "bastion.fullname" .root) .component -}}
 {{- end -}}
 
+{{/*
+The bundled PostgreSQL's StatefulSet and Service name, also the database host in the Secret.
+Capped at 52 characters: a StatefulSet's pods carry a controller-revision-hash label of
+"<name>-<10-character hash>", which Kubernetes refuses beyond 63, so a longer name would leave the
+StatefulSet with no pod. The fullname is cut, not the suffix, so the name still says what it is.
+*/}}
+{{- define "bastion.postgres.name" -}}
+{{- printf "%s-postgres" (include "bastion.fullname" . | trunc 43 | trimSuffix "-") -}}
+{{- end -}}
+
 {{/* Labels of every object; call with (dict "root" $ "component" "tenant"). */}}
 {{- define "bastion.labels" -}}
 helm.sh/chart: {{ include "bastion.chart" .root }}
