@@ -64,7 +64,8 @@ stack_wait_ready() {
 }
 
 # stack_start DIR: starts everything. Ports come from the environment (BASTION_PORT_*), or
-# are picked free. Writes DIR/stack.env with addresses for the caller to source.
+# are picked free; BASTION_SIM_EXTRA_API_KEYS (key:full,...) adds keys the simulator accepts.
+# Writes DIR/stack.env with addresses for the caller to source.
 stack_start() {
   local dir=$1
   mkdir -p "$dir"
@@ -87,7 +88,7 @@ stack_start() {
   local sim_key=${BASTION_SIM_API_KEY:-sim-full-key}
 
   stack_run "$dir" pagerduty_sim "$(bastion_bin tests/pagerduty_sim/pagerduty_sim)" \
-    --port="$sim_port" --api_keys="$sim_key:full,sim-readonly-key:read_only" \
+    --port="$sim_port" --api_keys="$sim_key:full,sim-readonly-key:read_only${BASTION_SIM_EXTRA_API_KEYS:+,$BASTION_SIM_EXTRA_API_KEYS}" \
     --oauth_clients="bastion-local:local-client-secret"
   stack_wait_ready pagerduty_sim "$sim_url/_sim/healthz" || return 1
 
