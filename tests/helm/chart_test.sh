@@ -112,6 +112,11 @@ if render "$tmp/long.yaml" --set postgres.enabled=true --name "$long"; then
   [ "$host" = "$sts.default.svc" ] && pass "the database URL's host is the PostgreSQL Service ($host)" ||
     fail "the database URL's host is '$host', the PostgreSQL Service is $sts"
 fi
+# A long fullnameOverride is cut the same way.
+if render "$tmp/long-override.yaml" --set postgres.enabled=true \
+     --set fullnameOverride=an-override-that-is-much-longer-than-any-kubernetes-name-may-be; then
+  check "a 63-character fullnameOverride" "$tmp/long-override.yaml"
+fi
 
 # ---- Upgrading with generated secrets that cannot be found must stop rather than make a new KEK.
 if "$render_bin" render --chart "$chart" --set postgres.enabled=true --is-upgrade >/dev/null 2>"$tmp/upgrade.err"; then
