@@ -341,6 +341,11 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
   UpstreamRequest target;
   target.path = request.path;
   target.query = query;
+  if (absl::Status size = CheckRequestTargetSize(target); !size.ok()) {
+    failure_ = Failure(Outcome::Kind::kInvalidArguments,
+                       std::string(size.message().data(), size.message().size()));
+    return std::nullopt;
+  }
   http::ClientRequest base;
   base.method = std::string(MethodName(request.method));
   base.url = Cat(base_url_, RequestTarget(target));

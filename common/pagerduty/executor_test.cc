@@ -369,6 +369,20 @@ TEST_F(ExecutorTest, InvalidArgumentsNameTheFieldAndSendNothing) {
   EXPECT_TRUE(Requests().empty());
 }
 
+// Issue 11, defect 3: a filter list that builds a URL over 8 KiB is refused before anything is
+// sent, with advice the model can act on.
+TEST_F(ExecutorTest, OverlongUrlIsNeverSent) {
+  json::array ids;
+  for (int i = 0; i < 100; ++i) ids.emplace_back(absl::StrCat("P", std::string(60, 'X'), i + 100));
+  const Outcome outcome =
+      Run("list_incidents", json::serialize(json::object{{"priorities", std::move(ids)}}),
+          ApiKey());
+  EXPECT_EQ(outcome.kind, Kind::kInvalidArguments) << Describe(outcome);
+  EXPECT_THAT(outcome.message, HasSubstr("Narrow the filters"));
+  EXPECT_EQ(outcome.requests_sent, 0);
+  EXPECT_TRUE(Requests().empty());
+}
+
 TEST_F(ExecutorTest, UnknownToolAndNonObjectArgumentsAreRefused) {
   EXPECT_EQ(Run("drop_all_incidents", "{}", ApiKey()).kind, Kind::kInvalidArguments);
   const Outcome outcome = executor_->Run("list_incidents", json::array{1, 2}, ApiKey());

@@ -499,11 +499,9 @@ absl::Status CheckHandler(const ToolDef& tool, Handler handler, std::string_view
   return absl::InvalidArgumentError(Cat(builder, " does not apply to tool ", tool.name));
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
-                                                           const boost::json::object& raw_args,
-                                                           const CallContext& context) {
+absl::StatusOr<std::vector<UpstreamRequest>> BuildSteps(const ToolDef& tool,
+                                                        const json::object& raw_args,
+                                                        const CallContext& context) {
   const json::object args = WithDefaults(tool.input_schema, raw_args);
   switch (tool.handler) {
     case Handler::kNone: {
@@ -538,6 +536,40 @@ absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
   return absl::InternalError(Cat("no request builder for ", tool.name));
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
+                                                           const boost::json::object& raw_args,
+                                                           const CallContext& context) {
+  ASSIGN_OR_RETURN(std::vector<UpstreamRequest> steps, BuildSteps(tool, raw_args, context));
+  for (const UpstreamRequest& step : steps) RETURN_IF_ERROR(CheckRequestTargetSize(step));
+  return steps;
+}
+
+absl::Status CheckRequestTargetSize(const UpstreamRequest& request) {
+  const size_t size = RequestTarget(request).size();
+  if (size <= kMaxRequestTargetBytes) return absl::OkStatus();
+  // Name the parameter that takes the most room, so the model knows which filter to narrow.
+  std::map<std::string, size_t> bytes_by_key;
+  for (const auto& [key, value] : request.query) {
+    bytes_by_key[key] += PercentEncode(key).size() + PercentEncode(value).size() + 2;
+  }
+  std::string largest;
+  size_t largest_bytes = 0;
+  for (const auto& [key, bytes] : bytes_by_key) {
+    if (bytes > largest_bytes) {
+      largest = key;
+      largest_bytes = bytes;
+    }
+  }
+  return absl::InvalidArgumentError(
+      Cat("the request to PagerDuty would need a URL of ", std::to_string(size),
+          " bytes, over the limit of ", std::to_string(kMaxRequestTargetBytes),
+          largest.empty() ? "" : Cat(" (most of it is ", largest, ")"),
+          "; it was not sent. Narrow the filters: give fewer or shorter values in list "
+          "arguments, or split the call into several smaller ones."));
+}
+
 absl::StatusOr<UpstreamRequest> BuildOncallsRequest(
     const ToolDef& tool, const boost::json::object& raw_args,
     const std::vector<std::string>& escalation_policy_ids) {
@@ -550,6 +582,7 @@ absl::StatusOr<UpstreamRequest> BuildOncallsRequest(
       request.query.push_back(param);
     }
   }
+  RETURN_IF_ERROR(CheckRequestTargetSize(request));
   return request;
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/pagerduty/examples.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -480,6 +481,32 @@ TEST(RequestBuilderTest, ArgumentsOfTheWrongShapeAreErrorsNotCrashes) {
       }
     }
   }
+}
+
+// 100 priority IDs of 64 characters each pass the schema but make a URL over 8 KiB.
+std::string ManyLongPriorityIds() {
+  json::array ids;
+  for (int i = 0; i < 100; ++i) ids.emplace_back(absl::StrCat("P", std::string(60, 'X'), i + 100));
+  return json::serialize(json::object{{"priorities", std::move(ids)}});
+}
+
+TEST(RequestBuilderTest, OverlongUrlIsRefusedWithAdviceToNarrowTheFilters) {
+  const absl::Status status = BuildError("list_incidents", ManyLongPriorityIds());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("over the limit of 8192"));
+  EXPECT_THAT(status.message(), HasSubstr("(most of it is priority_ids[])"));
+  EXPECT_THAT(status.message(), HasSubstr("Narrow the filters"));
+}
+
+TEST(RequestBuilderTest, UrlAtTheLimitIsBuilt) {
+  UpstreamRequest request;
+  request.path = "/incidents";
+  request.query = {{"q", std::string(kMaxRequestTargetBytes - std::string("/incidents?q=").size(),
+                                     'a')}};
+  EXPECT_EQ(RequestTarget(request).size(), kMaxRequestTargetBytes);
+  EXPECT_TRUE(CheckRequestTargetSize(request).ok());
+  request.query[0].second.push_back('a');
+  EXPECT_EQ(CheckRequestTargetSize(request).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RequestBuilderTest, PercentEncodingKeepsOnlyUnreservedCharacters) {
