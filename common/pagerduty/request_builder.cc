@@ -76,6 +76,17 @@ absl::Status AddQuery(UpstreamRequest& request, const std::string& key, const js
   return absl::OkStatus();
 }
 
+// "2025-01-31T09:00:00+01:00" → "2025-01-31T08:00:00Z". Fractions of a second are dropped:
+// PagerDuty's change-event filters take whole seconds (`YYYY-MM-DDThh:mm:ssZ`).
+absl::StatusOr<std::string> ToUtc(std::string_view text, std::string_view field) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &time, &error)) {
+    return Invalid(field, "expected an ISO 8601 date-time with offset, e.g. 2025-01-31T09:00:00Z");
+  }
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
 absl::Status SetBodyPath(json::object& body, std::string_view dotted, const json::value& value,
                          std::string_view field) {
   std::vector<std::string_view> segments = Split(dotted, '.');
@@ -159,6 +170,12 @@ absl::Status ApplyTarget(const ArgTarget& target, const json::value& value,
   switch (target.kind) {
     case ArgTarget::Kind::kQuery:
       return AddQuery(request, target.name, value, field);
+    case ArgTarget::Kind::kQueryUtc: {
+      if (!value.is_string()) return Invalid(field, "expected an ISO 8601 date-time");
+      ASSIGN_OR_RETURN(const std::string utc, ToUtc(value.get_string(), field));
+      request.query.emplace_back(target.name, utc);
+      return absl::OkStatus();
+    }
     case ArgTarget::Kind::kBody:
       if (!request.body) return Invalid(field, "this request has no body");
       return SetBodyPath(request.body->get_object(), target.name, value, field);
