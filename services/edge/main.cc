@@ -51,6 +51,9 @@ ABSL_FLAG(double, credential_calls_per_minute, 900, "tool calls per minute per P
 ABSL_FLAG(int, tenant_calls_in_flight, 0,
           "tool calls one tenant may run at once; 0 means half of --workers (at least 1)");
 ABSL_FLAG(int, user_calls_in_flight, 4, "tool calls one user may run at once");
+ABSL_FLAG(int, pagerduty_max_retry_wait_ms, 250,
+          "most a tool call waits between PagerDuty retries on a worker; a longer wait (429 reset, "
+          "repeated 5xx) is answered at once with the time to retry after");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::edge {
@@ -109,6 +112,7 @@ int Run() {
   pd.us_base_url = absl::GetFlag(FLAGS_pagerduty_api_url);
   pd.eu_base_url = absl::GetFlag(FLAGS_pagerduty_eu_api_url);
   pd.registry = &registry;
+  pd.max_retry_wait = absl::Milliseconds(absl::GetFlag(FLAGS_pagerduty_max_retry_wait_ms));
   pagerduty::Executor pagerduty_executor(upstream_http, pd);
   PagerDutyToolRunner tools(pagerduty_executor);
 
