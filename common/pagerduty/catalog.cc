@@ -162,6 +162,8 @@ ArgTarget ParseTarget(const json::value& value, const std::string& where) {
     target.kind = ArgTarget::Kind::kPath;
   } else if (kind == "query") {
     target.kind = ArgTarget::Kind::kQuery;
+  } else if (kind == "query_utc") {
+    target.kind = ArgTarget::Kind::kQueryUtc;
   } else if (kind == "body") {
     target.kind = target.name == "*" ? ArgTarget::Kind::kBodyRoot : ArgTarget::Kind::kBody;
     if (target.kind == ArgTarget::Kind::kBodyRoot) target.name.clear();

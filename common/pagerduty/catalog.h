@@ -62,6 +62,8 @@ struct ArgTarget {
   enum class Kind {
     kPath,      // fills {name} in the path template
     kQuery,     // query parameter `name`; arrays repeat it (PagerDuty's `key[]=v` style)
+    kQueryUtc,  // a date-time query parameter `name`, sent in UTC (`Z`) whatever its offset,
+                // for operations that answer 400 to any other offset
     kBody,      // JSON body at dotted path `name`, e.g. "incident" or "filters.team_ids"
     kBodyRoot,  // an object whose members are merged into the body's top level
     kLimit,     // caps the records returned; also the first page size in query param `name`

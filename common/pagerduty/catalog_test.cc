@@ -263,6 +263,47 @@ TEST(CatalogTest, FormatsAndPatternsOnlyOnStrings) {
   for (const ToolDef& tool : Catalog()) ExpectStringChecksOnStrings(tool.input_schema, tool.name);
 }
 
+// Every argument has a size a caller cannot exceed (defect 3 of issue 11: 80,000 statuses built
+// 2 MB URLs): arrays have maxItems, strings maxLength unless an enum or a date-time bounds them,
+// and no object is open, since an open object would let unbounded members through.
+void CollectUnbounded(const json::object& schema, const std::string& where,
+                      std::vector<std::string>& unbounded) {
+  const json::value* type = schema.if_contains("type");
+  const std::string kind = type != nullptr && type->is_string() ? std::string(type->get_string()) : "";
+  if (kind.empty()) unbounded.push_back(where + " (no type)");
+  if (kind == "array" && !schema.contains("maxItems")) unbounded.push_back(where + " (maxItems)");
+  if (kind == "string" && !schema.contains("maxLength") && !schema.contains("enum")) {
+    const json::value* format = schema.if_contains("format");
+    if (format == nullptr || *format != "date-time") unbounded.push_back(where + " (maxLength)");
+  }
+  if (kind == "object") {
+    const json::value* additional = schema.if_contains("additionalProperties");
+    if (additional == nullptr || *additional != false) unbounded.push_back(where + " (open object)");
+  }
+  if (const json::value* properties = schema.if_contains("properties")) {
+    for (const auto& member : properties->as_object()) {
+      CollectUnbounded(member.value().as_object(), where + "." + std::string(member.key()),
+                       unbounded);
+    }
+  }
+  if (const json::value* items = schema.if_contains("items")) {
+    CollectUnbounded(items->as_object(), where + "[]", unbounded);
+  }
+}
+
+TEST(CatalogTest, EveryArrayAndStringHasABound) {
+  std::vector<std::string> unbounded;
+  for (const ToolDef& tool : Catalog()) CollectUnbounded(tool.input_schema, tool.name, unbounded);
+  EXPECT_THAT(unbounded, ::testing::IsEmpty());
+}
+
+TEST(CatalogTest, EnumArraysAreNoLongerThanTheirEnum) {
+  // A status filter of 80,000 "triggered" items is never useful: each value at most once.
+  const json::object& statuses =
+      FindTool("list_incidents")->input_schema.at("properties").at("statuses").as_object();
+  EXPECT_EQ(statuses.at("maxItems"), 3);
+}
+
 TEST(CatalogTest, ListsDeclareWhereTheirItemsAre) {
   for (const ToolDef& tool : Catalog()) {
     for (const RestCall& call : tool.calls) {

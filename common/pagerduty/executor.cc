@@ -220,6 +220,9 @@ class ToolCall {
   json::value Shape(const UpstreamRequest& request, json::value body) const;
   absl::Duration Backoff(int attempt);
   Outcome ResponseFailure(const UpstreamRequest& request, const http::ClientResponse& response);
+  // A failure worth retrying after `after`, which this call does not wait out.
+  Outcome RetryLater(const UpstreamRequest& request,
+                     const absl::StatusOr<http::ClientResponse>& response, absl::Duration after);
   Outcome Ok(json::value result) const;
   Outcome Failure(Outcome::Kind kind, std::string message) const;
   Outcome FromBuildError(const absl::Status& status) const;
@@ -242,6 +245,7 @@ class ToolCall {
   int last_status_ = 0;
   std::string last_body_;
   int requests_sent_ = 0;
+  absl::Duration waited_ = absl::ZeroDuration();  // between retries, all requests together
 };
 
 Outcome ToolCall::Ok(json::value result) const {
@@ -337,10 +341,36 @@ Outcome ToolCall::ResponseFailure(const UpstreamRequest& request,
   return outcome;
 }
 
+Outcome ToolCall::RetryLater(const UpstreamRequest& request,
+                             const absl::StatusOr<http::ClientResponse>& response,
+                             absl::Duration after) {
+  const std::string what = Cat(MethodName(request.method), " ", request.path);
+  const std::string advice = Cat("; retry in ", DurationText(after), ".");
+  if (!response.ok()) {
+    const bool timed_out = response.status().code() == absl::StatusCode::kDeadlineExceeded;
+    return Failure(Outcome::Kind::kUnavailable,
+                   Cat("PagerDuty ", timed_out ? "did not answer " : "could not be reached for ",
+                       what, timed_out ? " in time" : "", advice));
+  }
+  if (response->status == 429) {
+    return Failure(Outcome::Kind::kUnavailable,
+                   Cat("PagerDuty is rate limiting this credential (429); the limit resets in ",
+                       DurationText(after), ". Retry after that."));
+  }
+  return Failure(Outcome::Kind::kUnavailable,
+                 Cat("PagerDuty failed on ", what, " (", std::to_string(response->status), ": ",
+                     ErrorText(ParseOrNull(response->body), response->body), ")", advice));
+}
+
 std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, const Query& query) {
   UpstreamRequest target;
   target.path = request.path;
   target.query = query;
+  if (absl::Status size = CheckRequestTargetSize(target); !size.ok()) {
+    failure_ = Failure(Outcome::Kind::kInvalidArguments,
+                       std::string(size.message().data(), size.message().size()));
+    return std::nullopt;
+  }
   http::ClientRequest base;
   base.method = std::string(MethodName(request.method));
   base.url = Cat(base_url_, RequestTarget(target));
@@ -370,6 +400,7 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
     }
 
     std::optional<absl::Duration> wait;
+    std::optional<absl::Duration> reset;  // When PagerDuty's rate-limit window reopens.
     if (!response.ok()) {
       const absl::StatusCode code = response.status().code();
       const bool transient =
@@ -385,7 +416,7 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
       if (response->status == 429 && attempt < options_.max_retries) {
         // PagerDuty says when the window resets; without that, back off. 429 is safe to
         // retry for any method: PagerDuty did not act on the request.
-        std::optional<absl::Duration> reset = SecondsHeader(*response, "ratelimit-reset");
+        reset = SecondsHeader(*response, "ratelimit-reset");
         if (!reset) reset = SecondsHeader(*response, "retry-after");
         wait = reset ? *reset + absl::Uniform(random_, 0.0, 1.0) * absl::Milliseconds(250)
                      : Backoff(attempt);
@@ -395,12 +426,9 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
     }
 
     if (wait) {
-      if (clock_.Now() + *wait >= deadline_) {
-        failure_ = response.ok()
-                       ? ResponseFailure(request, *response)
-                       : Failure(Outcome::Kind::kUnavailable,
-                                 Cat("PagerDuty could not be reached within ",
-                                     DurationText(options_.total_budget), "; try again later."));
+      // Waits are short or not at all: see ExecutorOptions::max_retry_wait.
+      if (waited_ + *wait > options_.max_retry_wait || clock_.Now() + *wait >= deadline_) {
+        failure_ = RetryLater(request, response, reset.value_or(*wait));
         return std::nullopt;
       }
       log::Warn("pagerduty request retried",
@@ -410,6 +438,7 @@ std::optional<json::value> ToolCall::Exchange(const UpstreamRequest& request, co
                  {"status", last_status_},
                  {"attempt", attempt + 1},
                  {"wait_ms", static_cast<long long>(absl::ToInt64Milliseconds(*wait))}});
+      waited_ += *wait;
       sleeper_.Sleep(*wait);
       continue;
     }

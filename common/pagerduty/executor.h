@@ -29,8 +29,17 @@ struct ExecutorOptions {
   absl::Duration request_timeout = absl::Seconds(15);  // One HTTP exchange.
   absl::Duration total_budget = absl::Seconds(60);     // One tool call: every request and wait.
   int max_retries = 3;                                 // Per request, after the first attempt.
-  absl::Duration initial_backoff = absl::Milliseconds(500);
+  absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(20);
+  // Most one tool call may spend waiting between retries, all its requests together. The wait
+  // happens on an edge worker thread, so it is kept short: a wait that would go past it (a 429
+  // whose window resets in seconds, repeated 5xx) is not waited out but answered at once as
+  // kUnavailable with the time after which to retry (issue 11, defect 3: slow retries of one
+  // tenant held every worker). Run is synchronous from the MCP endpoint down to the paging and
+  // composite protocols; resuming a call on a timer would make all of that resumable, while
+  // this bound gives the same guarantee (no worker parked in a sleep) and leaves the decision
+  // to wait to the model, which knows whether the call is still worth making.
+  absl::Duration max_retry_wait = absl::Milliseconds(250);
   // Where the edge counts PagerDuty's answers, every retry included, by status class:
   // bastion_edge_upstream_responses_total{class="2xx|3xx|4xx|429|5xx|transport_error|other"}.
   // Null counts nothing. Must outlive the executor.

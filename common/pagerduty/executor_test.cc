@@ -369,6 +369,20 @@ TEST_F(ExecutorTest, InvalidArgumentsNameTheFieldAndSendNothing) {
   EXPECT_TRUE(Requests().empty());
 }
 
+// Issue 11, defect 3: a filter list that builds a URL over 8 KiB is refused before anything is
+// sent, with advice the model can act on.
+TEST_F(ExecutorTest, OverlongUrlIsNeverSent) {
+  json::array ids;
+  for (int i = 0; i < 100; ++i) ids.emplace_back(absl::StrCat("P", std::string(60, 'X'), i + 100));
+  const Outcome outcome =
+      Run("list_incidents", json::serialize(json::object{{"priorities", std::move(ids)}}),
+          ApiKey());
+  EXPECT_EQ(outcome.kind, Kind::kInvalidArguments) << Describe(outcome);
+  EXPECT_THAT(outcome.message, HasSubstr("Narrow the filters"));
+  EXPECT_EQ(outcome.requests_sent, 0);
+  EXPECT_TRUE(Requests().empty());
+}
+
 TEST_F(ExecutorTest, UnknownToolAndNonObjectArgumentsAreRefused) {
   EXPECT_EQ(Run("drop_all_incidents", "{}", ApiKey()).kind, Kind::kInvalidArguments);
   const Outcome outcome = executor_->Run("list_incidents", json::array{1, 2}, ApiKey());
@@ -491,7 +505,40 @@ TEST_F(ExecutorTest, CursorPagingFollowsAfter) {
 
 // --- Retries.
 
-TEST_F(ExecutorTest, RateLimitedRequestWaitsAsRatelimitResetSays) {
+// Issue 11, defect 3: a worker thread is never parked for seconds. A 429 whose window resets
+// in 7 s is answered at once with that advice; nothing sleeps, nothing is resent.
+TEST_F(ExecutorTest, RateLimitWithALongResetIsAnsweredAtOnceWithRetryAdvice) {
+  pagerduty_sim::Faults faults;
+  faults.rate_limited = 1;
+  faults.rate_limit_reset_seconds = 7;
+  sim_->SetFaults(faults);
+  const Outcome outcome = Run("get_incident", R"({"incident_id": "PINC0DB"})", ApiKey());
+  EXPECT_EQ(outcome.kind, Kind::kUnavailable) << Describe(outcome);
+  EXPECT_EQ(outcome.upstream_status, 429);
+  EXPECT_THAT(outcome.message, HasSubstr("the limit resets in 7 s. Retry after that."));
+  EXPECT_TRUE(sleeper_.waits().empty());
+  EXPECT_EQ(Requests().size(), 1u);
+}
+
+TEST_F(ExecutorTest, RepeatedServerErrorsStopAtTheWaitBudgetWithRetryAdvice) {
+  pagerduty_sim::Faults faults;
+  faults.server_errors = 100;
+  faults.server_error_status = 503;
+  sim_->SetFaults(faults);
+  const Outcome outcome = Run("get_service", R"({"service_id": "PSAPI01"})", ApiKey());
+  EXPECT_EQ(outcome.kind, Kind::kUnavailable) << Describe(outcome);
+  EXPECT_THAT(outcome.message, HasSubstr("; retry in "));
+  absl::Duration waited;
+  for (absl::Duration wait : sleeper_.waits()) waited += wait;
+  EXPECT_GT(sleeper_.waits().size(), 0u) << "short waits are still taken";
+  EXPECT_LE(waited, options_.max_retry_wait);
+}
+
+// With a larger wait budget (an operator's choice) the executor waits as ratelimit-reset says.
+TEST_F(ExecutorTest, RateLimitedRequestWaitsAsRatelimitResetSaysWithinItsBudget) {
+  ExecutorOptions options;
+  options.max_retry_wait = absl::Seconds(30);
+  Reconfigure(options);
   pagerduty_sim::Faults faults;
   faults.rate_limited = 2;
   faults.rate_limit_reset_seconds = 7;
@@ -509,6 +556,9 @@ TEST_F(ExecutorTest, RateLimitedRequestWaitsAsRatelimitResetSays) {
 }
 
 TEST_F(ExecutorTest, RateLimitedPostIsRetriedBecausePagerDutyDidNotActOnIt) {
+  ExecutorOptions options;
+  options.max_retry_wait = absl::Seconds(30);
+  Reconfigure(options);
   pagerduty_sim::Faults faults;
   faults.rate_limited = 1;
   sim_->SetFaults(faults);
@@ -521,6 +571,9 @@ TEST_F(ExecutorTest, RateLimitedPostIsRetriedBecausePagerDutyDidNotActOnIt) {
 }
 
 TEST_F(ExecutorTest, RateLimitBeyondTheRetryBudgetIsUnavailable) {
+  ExecutorOptions options;
+  options.max_retry_wait = absl::Seconds(30);
+  Reconfigure(options);
   pagerduty_sim::Faults faults;
   faults.rate_limited = 100;
   faults.rate_limit_reset_seconds = 2;
@@ -538,6 +591,7 @@ TEST_F(ExecutorTest, UpstreamAnswersAreCountedByStatusClassOnTheScrape) {
   metrics::Registry registry;
   ExecutorOptions options;
   options.registry = &registry;
+  options.max_retry_wait = absl::Seconds(30);
   Reconfigure(options);
   pagerduty_sim::Faults faults;
   faults.rate_limited = 2;
@@ -673,7 +727,10 @@ TEST_F(ExecutorTest, UnreachablePagerDutyIsUnavailable) {
   const Outcome outcome = Run("list_priorities", "{}", eu);
   EXPECT_EQ(outcome.kind, Kind::kUnavailable) << Describe(outcome);
   EXPECT_EQ(outcome.upstream_status, 0);
-  EXPECT_EQ(outcome.requests_sent, 1 + options_.max_retries);
+  EXPECT_THAT(outcome.message, HasSubstr("could not be reached"));
+  // Retried while the short waits fit the budget, then answered with advice.
+  EXPECT_GE(outcome.requests_sent, 2);
+  EXPECT_LE(outcome.requests_sent, 1 + options_.max_retries);
 }
 
 TEST_F(ExecutorTest, RegionSelectsTheBaseUrl) {

@@ -76,6 +76,17 @@ absl::Status AddQuery(UpstreamRequest& request, const std::string& key, const js
   return absl::OkStatus();
 }
 
+// "2025-01-31T09:00:00+01:00" → "2025-01-31T08:00:00Z". Fractions of a second are dropped:
+// PagerDuty's change-event filters take whole seconds (`YYYY-MM-DDThh:mm:ssZ`).
+absl::StatusOr<std::string> ToUtc(std::string_view text, std::string_view field) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &time, &error)) {
+    return Invalid(field, "expected an ISO 8601 date-time with offset, e.g. 2025-01-31T09:00:00Z");
+  }
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
 absl::Status SetBodyPath(json::object& body, std::string_view dotted, const json::value& value,
                          std::string_view field) {
   std::vector<std::string_view> segments = Split(dotted, '.');
@@ -159,6 +170,12 @@ absl::Status ApplyTarget(const ArgTarget& target, const json::value& value,
   switch (target.kind) {
     case ArgTarget::Kind::kQuery:
       return AddQuery(request, target.name, value, field);
+    case ArgTarget::Kind::kQueryUtc: {
+      if (!value.is_string()) return Invalid(field, "expected an ISO 8601 date-time");
+      ASSIGN_OR_RETURN(const std::string utc, ToUtc(value.get_string(), field));
+      request.query.emplace_back(target.name, utc);
+      return absl::OkStatus();
+    }
     case ArgTarget::Kind::kBody:
       if (!request.body) return Invalid(field, "this request has no body");
       return SetBodyPath(request.body->get_object(), target.name, value, field);
@@ -499,11 +516,9 @@ absl::Status CheckHandler(const ToolDef& tool, Handler handler, std::string_view
   return absl::InvalidArgumentError(Cat(builder, " does not apply to tool ", tool.name));
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
-                                                           const boost::json::object& raw_args,
-                                                           const CallContext& context) {
+absl::StatusOr<std::vector<UpstreamRequest>> BuildSteps(const ToolDef& tool,
+                                                        const json::object& raw_args,
+                                                        const CallContext& context) {
   const json::object args = WithDefaults(tool.input_schema, raw_args);
   switch (tool.handler) {
     case Handler::kNone: {
@@ -538,6 +553,40 @@ absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
   return absl::InternalError(Cat("no request builder for ", tool.name));
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<UpstreamRequest>> BuildRequests(const ToolDef& tool,
+                                                           const boost::json::object& raw_args,
+                                                           const CallContext& context) {
+  ASSIGN_OR_RETURN(std::vector<UpstreamRequest> steps, BuildSteps(tool, raw_args, context));
+  for (const UpstreamRequest& step : steps) RETURN_IF_ERROR(CheckRequestTargetSize(step));
+  return steps;
+}
+
+absl::Status CheckRequestTargetSize(const UpstreamRequest& request) {
+  const size_t size = RequestTarget(request).size();
+  if (size <= kMaxRequestTargetBytes) return absl::OkStatus();
+  // Name the parameter that takes the most room, so the model knows which filter to narrow.
+  std::map<std::string, size_t> bytes_by_key;
+  for (const auto& [key, value] : request.query) {
+    bytes_by_key[key] += PercentEncode(key).size() + PercentEncode(value).size() + 2;
+  }
+  std::string largest;
+  size_t largest_bytes = 0;
+  for (const auto& [key, bytes] : bytes_by_key) {
+    if (bytes > largest_bytes) {
+      largest = key;
+      largest_bytes = bytes;
+    }
+  }
+  return absl::InvalidArgumentError(
+      Cat("the request to PagerDuty would need a URL of ", std::to_string(size),
+          " bytes, over the limit of ", std::to_string(kMaxRequestTargetBytes),
+          largest.empty() ? "" : Cat(" (most of it is ", largest, ")"),
+          "; it was not sent. Narrow the filters: give fewer or shorter values in list "
+          "arguments, or split the call into several smaller ones."));
+}
+
 absl::StatusOr<UpstreamRequest> BuildOncallsRequest(
     const ToolDef& tool, const boost::json::object& raw_args,
     const std::vector<std::string>& escalation_policy_ids) {
@@ -550,6 +599,7 @@ absl::StatusOr<UpstreamRequest> BuildOncallsRequest(
       request.query.push_back(param);
     }
   }
+  RETURN_IF_ERROR(CheckRequestTargetSize(request));
   return request;
 }
 

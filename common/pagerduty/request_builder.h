@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/pagerduty/catalog.h"
@@ -112,6 +113,16 @@ bool IsV3ScheduleRedirect(int http_status, std::string_view response_body);
 
 // `path?query` with every key and value percent-encoded (RFC 3986 unreserved kept).
 std::string RequestTarget(const UpstreamRequest& request);
+
+// Longest `path?query` sent to PagerDuty. Common proxies and servers refuse URLs past 8 KiB,
+// and a request with thousands of filter values holds an edge worker for nothing (issue 11,
+// defect 3), so such a request is refused before it is sent.
+inline constexpr size_t kMaxRequestTargetBytes = 8192;
+
+// InvalidArgument, telling the model to narrow its filters, when RequestTarget(request) is
+// longer than kMaxRequestTargetBytes. BuildRequests and BuildOncallsRequest check every request
+// they build; the executor checks again before each send (paging adds parameters).
+absl::Status CheckRequestTargetSize(const UpstreamRequest& request);
 
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/pagerduty/examples.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -349,8 +350,7 @@ TEST(RequestBuilderTest, ListSchedulesAsksBothSystems) {
 TEST(RequestBuilderTest, PartialScheduleUpdateReadsNameAndTimeZoneFirst) {
   const ToolDef& tool = Tool("update_schedule");
   const json::object partial =
-      json::parse(R"({"schedule_id": "PS1", "schedule_data": {"description": "EU hours",
-                      "teams": [{"id": "PT1"}]}})")
+      json::parse(R"({"schedule_id": "PS1", "schedule_data": {"description": "EU hours"}})")
           .get_object();
   absl::StatusOr<std::vector<UpstreamRequest>> first = BuildRequests(tool, partial);
   ASSERT_TRUE(first.ok());
@@ -365,14 +365,28 @@ TEST(RequestBuilderTest, PartialScheduleUpdateReadsNameAndTimeZoneFirst) {
   EXPECT_EQ(put->method, HttpMethod::kPut);
   EXPECT_EQ(put->path, "/v3/schedules/PS1");
   EXPECT_EQ(*put->body, json::parse(R"({"schedule": {"description": "EU hours",
-      "teams": [{"id": "PT1", "type": "team_reference"}], "name": "Platform",
-      "time_zone": "UTC"}})"));
+      "name": "Platform", "time_zone": "UTC"}})"));
 
   std::vector<UpstreamRequest> complete = Build(
       "update_schedule",
       R"({"schedule_id": "PS1", "schedule_data": {"name": "P", "time_zone": "Europe/Berlin"}})");
   ASSERT_EQ(complete.size(), 1u);
   EXPECT_EQ(complete[0].method, HttpMethod::kPut);
+}
+
+// Issue 11, defect 9: PagerDuty answers 400 to a change-event window with any other offset.
+TEST(RequestBuilderTest, ChangeEventWindowIsSentInUtc) {
+  const std::string window = R"("since": "2025-03-01T09:00:00+01:00",
+                                  "until": "2025-03-01T18:30:15.75-05:00")";
+  for (const auto& [tool, arguments] :
+       {std::pair<std::string_view, std::string>{"list_change_events", "{" + window + "}"},
+        {"list_service_change_events", R"({"service_id": "PS1", )" + window + "}"}}) {
+    SCOPED_TRACE(tool);
+    std::vector<UpstreamRequest> requests = Build(tool, arguments);
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_THAT(requests[0].query, ::testing::Contains(Pair("since", "2025-03-01T08:00:00Z")));
+    EXPECT_THAT(requests[0].query, ::testing::Contains(Pair("until", "2025-03-01T23:30:15Z")));
+  }
 }
 
 TEST(RequestBuilderTest, MyTeamsListsAllTeamsAndKeepsTheCallers) {
@@ -480,6 +494,32 @@ TEST(RequestBuilderTest, ArgumentsOfTheWrongShapeAreErrorsNotCrashes) {
       }
     }
   }
+}
+
+// 100 priority IDs of 64 characters each pass the schema but make a URL over 8 KiB.
+std::string ManyLongPriorityIds() {
+  json::array ids;
+  for (int i = 0; i < 100; ++i) ids.emplace_back(absl::StrCat("P", std::string(60, 'X'), i + 100));
+  return json::serialize(json::object{{"priorities", std::move(ids)}});
+}
+
+TEST(RequestBuilderTest, OverlongUrlIsRefusedWithAdviceToNarrowTheFilters) {
+  const absl::Status status = BuildError("list_incidents", ManyLongPriorityIds());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("over the limit of 8192"));
+  EXPECT_THAT(status.message(), HasSubstr("(most of it is priority_ids[])"));
+  EXPECT_THAT(status.message(), HasSubstr("Narrow the filters"));
+}
+
+TEST(RequestBuilderTest, UrlAtTheLimitIsBuilt) {
+  UpstreamRequest request;
+  request.path = "/incidents";
+  request.query = {{"q", std::string(kMaxRequestTargetBytes - std::string("/incidents?q=").size(),
+                                     'a')}};
+  EXPECT_EQ(RequestTarget(request).size(), kMaxRequestTargetBytes);
+  EXPECT_TRUE(CheckRequestTargetSize(request).ok());
+  request.query[0].second.push_back('a');
+  EXPECT_EQ(CheckRequestTargetSize(request).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RequestBuilderTest, PercentEncodingKeepsOnlyUnreservedCharacters) {

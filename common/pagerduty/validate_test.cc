@@ -89,8 +89,24 @@ TEST(ValidateTest, IncidentsNumberAsStringIsATypeError) {
 TEST(ValidateTest, IncidentsManageRequestNeedsIds) {
   EXPECT_EQ(Error("manage_incidents",
                   R"({"manage_request": {"incident_ids": [], "status": "resolved"}})"),
-            "arguments.manage_request.incident_ids: expected array of at least 1 item (string "
+            "arguments.manage_request.incident_ids: expected array of 1 to 100 items (string "
             "items), got []");
+}
+
+// Defect 3 of issue 11: 80,000 statuses passed validation and built a 2 MB upstream URL.
+TEST(ValidateTest, IncidentsHugeStatusListIsRefused) {
+  boost::json::array statuses;
+  for (int i = 0; i < 80000; ++i) statuses.emplace_back("triggered");
+  const std::string arguments = boost::json::serialize(boost::json::object{{"statuses", statuses}});
+  EXPECT_THAT(Error("list_incidents", arguments),
+              StartsWith("arguments.statuses: expected array of at most 3 items (string items)"));
+}
+
+TEST(ValidateTest, OverlongStringIsRefused) {
+  EXPECT_THAT(Error("add_note_to_incident",
+                    boost::json::serialize(boost::json::object{
+                        {"incident_id", "Q1"}, {"note", std::string(25001, 'x')}})),
+              StartsWith("arguments.note: expected string of 1 to 25000 characters"));
 }
 
 TEST(ValidateTest, ServicesUnknownNestedField) {
@@ -104,7 +120,7 @@ TEST(ValidateTest, ServicesUnknownNestedField) {
 
 TEST(ValidateTest, ServicesIdWithSlashIsRejected) {
   EXPECT_THAT(Error("get_service", R"({"service_id": "../users"})"),
-              StartsWith("arguments.service_id: expected non-empty string matching"));
+              StartsWith("arguments.service_id: expected string of 1 to 64 characters matching"));
 }
 
 TEST(ValidateTest, UsersEmailMustLookLikeOne) {
@@ -163,7 +179,8 @@ TEST(ValidateTest, WebhooksEventsMustBeEventTypes) {
   EXPECT_THAT(Error("create_webhook_subscription", R"({"webhook_data": {
                       "delivery_method": {"url": "https://example.com/hook"},
                       "events": ["incident triggered"], "filter": {"type": "account_reference"}}})"),
-              StartsWith("arguments.webhook_data.events[0]: expected string matching"));
+              StartsWith("arguments.webhook_data.events[0]: expected string of at most 100 "
+                         "characters matching"));
 }
 
 TEST(ValidateTest, AlertGroupingBooleanTypeError) {

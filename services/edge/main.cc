@@ -1,6 +1,8 @@
 // The edge binary: wiring only. Serves the MCP endpoint (/mcp/<tenant>/<server>) and the OAuth
 // callback page over HTTP, grpc.health.v1 and reflection on its gRPC port (nothing else calls
 // the edge over gRPC), and /metrics, /healthz, /readyz on its admin port.
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
@@ -46,6 +48,12 @@ ABSL_FLAG(int, audit_queue_capacity, 10000, "audit events held while governance 
 ABSL_FLAG(double, tenant_requests_per_second, 200, "MCP requests per second per tenant");
 ABSL_FLAG(double, user_requests_per_second, 20, "MCP requests per second per user");
 ABSL_FLAG(double, credential_calls_per_minute, 900, "tool calls per minute per PagerDuty credential");
+ABSL_FLAG(int, tenant_calls_in_flight, 0,
+          "tool calls one tenant may run at once; 0 means half of --workers (at least 1)");
+ABSL_FLAG(int, user_calls_in_flight, 4, "tool calls one user may run at once");
+ABSL_FLAG(int, pagerduty_max_retry_wait_ms, 250,
+          "most a tool call waits between PagerDuty retries on a worker; a longer wait (429 reset, "
+          "repeated 5xx) is answered at once with the time to retry after");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::edge {
@@ -104,6 +112,7 @@ int Run() {
   pd.us_base_url = absl::GetFlag(FLAGS_pagerduty_api_url);
   pd.eu_base_url = absl::GetFlag(FLAGS_pagerduty_eu_api_url);
   pd.registry = &registry;
+  pd.max_retry_wait = absl::Milliseconds(absl::GetFlag(FLAGS_pagerduty_max_retry_wait_ms));
   pagerduty::Executor pagerduty_executor(upstream_http, pd);
   PagerDutyToolRunner tools(pagerduty_executor);
 
@@ -131,6 +140,11 @@ int Run() {
   options.tenant_requests_per_second = absl::GetFlag(FLAGS_tenant_requests_per_second);
   options.user_requests_per_second = absl::GetFlag(FLAGS_user_requests_per_second);
   options.credential_calls_per_minute = absl::GetFlag(FLAGS_credential_calls_per_minute);
+  // Half the workers by default: one tenant's slow calls can never hold them all.
+  options.tenant_calls_in_flight = absl::GetFlag(FLAGS_tenant_calls_in_flight) > 0
+                                       ? absl::GetFlag(FLAGS_tenant_calls_in_flight)
+                                       : std::max(1, absl::GetFlag(FLAGS_workers) / 2);
+  options.user_calls_in_flight = absl::GetFlag(FLAGS_user_calls_in_flight);
   McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
   Executor executor(absl::GetFlag(FLAGS_workers), 2000);

@@ -157,7 +157,8 @@ McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, Po
       tenant_limiter_(options_.tenant_requests_per_second, options_.tenant_requests_per_second * 2, clock),
       user_limiter_(options_.user_requests_per_second, options_.user_requests_per_second * 2, clock),
       credential_limiter_(options_.credential_calls_per_minute / 60.0, options_.credential_calls_per_minute / 6.0,
-                          clock) {}
+                          clock),
+      calls_in_flight_(options_.tenant_calls_in_flight, options_.user_calls_in_flight) {}
 
 std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, Context& ctx) {
   auto route = ParseMcpPath(request.path);
@@ -474,6 +475,13 @@ boost::json::object McpEndpoint::CallTool(const mcp::Message& m, Context& ctx) {
     return Audited(ctx, std::move(event),
                    mcp::MakeResult(m.id, mcp::ToolError(absl::StrCat("Bastion refused ", call->name, ": ",
                                                                      decision->message))));
+  }
+
+  // Held until the call returns; over the limit the model is told at once, nothing is sent.
+  const ConcurrencyLimiter::Slot slot = calls_in_flight_.TryAcquire(ctx.identity.tenant_id, ctx.identity.user_id);
+  if (!slot) {
+    event.outcome = "rate_limited";
+    return Audited(ctx, std::move(event), mcp::MakeResult(m.id, mcp::ToolError(slot.Message())));
   }
 
   if (!credential_limiter_.Allow(absl::StrCat(ctx.identity.tenant_id, "/", ctx.server))) {

@@ -14,6 +14,7 @@
 #include "common/metrics/registry.h"
 #include "common/time/clock.h"
 #include "services/edge/backends.h"
+#include "services/edge/concurrency_limiter.h"
 #include "services/edge/rate_limiter.h"
 #include "services/edge/session.h"
 
@@ -32,6 +33,10 @@ struct EndpointOptions {
   double user_requests_per_second = 20;
   // Below PagerDuty's 960 requests/minute per credential, so one user cannot exhaust a shared key.
   double credential_calls_per_minute = 900;
+  // Tool calls running at once (<= 0: unlimited). A slow call holds an edge worker for its
+  // whole run, so these keep one tenant, or one user, from holding them all.
+  int tenant_calls_in_flight = 8;
+  int user_calls_in_flight = 4;
 };
 
 struct EdgeStats {
@@ -89,6 +94,7 @@ class McpEndpoint {
   RateLimiter tenant_limiter_;
   RateLimiter user_limiter_;
   RateLimiter credential_limiter_;
+  ConcurrencyLimiter calls_in_flight_;
 };
 
 // "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else.

@@ -23,12 +23,15 @@ ApiReply GetOne(Call& c, const char* collection, const char* key) {
 
 // --- Change events ---
 
+// PagerDuty documents a 400 for non-UTC since/until on the change-event lists.
+bool IsUtc(absl::string_view text) { return !text.empty() && text.back() == 'Z'; }
+
 ApiReply ListChangeEvents(Call& c, const std::string& service_id) {
   std::optional<absl::Time> since, until;
-  if (auto s = c.Query("since"); s && !(since = ParseTime(*s))) {
+  if (auto s = c.Query("since"); s && (!IsUtc(*s) || !(since = ParseTime(*s)))) {
     return ErrorReply(400, 2004, "Invalid 'since' or 'until' Parameter Values");
   }
-  if (auto u = c.Query("until"); u && !(until = ParseTime(*u))) {
+  if (auto u = c.Query("until"); u && (!IsUtc(*u) || !(until = ParseTime(*u)))) {
     return ErrorReply(400, 2004, "Invalid 'since' or 'until' Parameter Values");
   }
   std::vector<std::string> integrations = c.QueryList("integration_ids");
@@ -171,6 +174,8 @@ ApiReply UpdateWebhook(Call& c) {
   if (w == nullptr) return NotFound();
   Object* in = c.Wrapped("webhook_subscription");
   if (in == nullptr) return Invalid({"webhook_subscription is required"});
+  // PagerDuty documents the delivery method as not updatable.
+  if (in->contains("delivery_method")) return Invalid({"delivery_method cannot be updated"});
   if (auto error = CheckWebhook(*in, true)) return *error;
   Merge(*w, *in);
   return EntityReply(200, "webhook_subscription", *w);

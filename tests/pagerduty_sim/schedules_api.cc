@@ -333,7 +333,13 @@ ApiReply UpdateV3Schedule(Call& c) {
   if (schedule == nullptr) return NotFound();
   Object* in = c.Wrapped("schedule");
   if (in == nullptr) return Invalid({"schedule is required"});
-  // PagerDuty's v3 PUT replaces the schedule: name and time_zone must both be sent.
+  // PagerDuty's v3 PUT replaces the schedule: name and time_zone must both be sent, and it
+  // takes nothing but them and the description.
+  for (const auto& member : *in) {
+    if (member.key() != "name" && member.key() != "time_zone" && member.key() != "description") {
+      return Invalid({absl::StrCat(S(member.key()), " is not a field this operation takes")});
+    }
+  }
   if (Str(*in, "name").empty()) return Invalid({"name can't be blank"});
   if (auto error = CheckZone(Str(*in, "time_zone"))) return *error;
   Merge(*schedule, *in);

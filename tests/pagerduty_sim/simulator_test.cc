@@ -254,6 +254,34 @@ TEST_F(SimulatorTest, ShiftBasedScheduleOnTheV2ApiPointsToV3) {
       << "the v3 PUT needs time_zone too";
 }
 
+// What PagerDuty refuses (issue 11, defect 9), so the connector's tests see it too.
+TEST_F(SimulatorTest, RequestsPagerDutyDoesNotAcceptAreRefused) {
+  Client client(sim_.base_url());
+  EXPECT_EQ(client.Get("/change_events?since=2025-03-01T09:00:00%2B01:00").status, 400)
+      << "non-UTC since";
+  EXPECT_EQ(client.Get("/change_events?until=2025-03-01T09:00:00-05:00").status, 400)
+      << "non-UTC until";
+  EXPECT_EQ(client.Get("/change_events?since=2025-03-01T08:00:00Z").status, 200);
+  EXPECT_EQ(client.Send("PUT", absl::StrCat("/webhook_subscriptions/", seed::kWebhookId),
+                        R"({"webhook_subscription":{"delivery_method":{"url":"https://x.example"}}})")
+                .status,
+            400)
+      << "the delivery method is not updatable";
+  EXPECT_EQ(client.Send("PUT", absl::StrCat("/webhook_subscriptions/", seed::kWebhookId),
+                        R"({"webhook_subscription":{"active":false}})")
+                .status,
+            200);
+  EXPECT_EQ(client.Send("PUT", absl::StrCat("/v3/schedules/", seed::kFollowTheSunScheduleId),
+                        R"({"schedule":{"name":"N","time_zone":"UTC","teams":[{"id":"PT1"}]}})")
+                .status,
+            400)
+      << "the v3 PUT takes no teams";
+  EXPECT_EQ(client.Send("PUT", absl::StrCat("/v3/schedules/", seed::kFollowTheSunScheduleId),
+                        R"({"schedule":{"name":"N","time_zone":"UTC","description":"D"}})")
+                .status,
+            200);
+}
+
 TEST_F(SimulatorTest, AcceptHeaderIsCheckedLoosely) {
   Client client(sim_.base_url());
   EXPECT_EQ(client.Send("GET", "/priorities", "", {{"Accept", "application/json"}}).status, 200);
