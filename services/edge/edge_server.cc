@@ -82,6 +82,13 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view qu
   return out;
 }
 
+std::string RequestIdOf(const http::Request& request) {
+  auto given = request.Header("x-request-id");
+  const bool usable = given.has_value() && !given->empty() && given->size() <= 128 &&
+                      std::all_of(given->begin(), given->end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  return usable ? std::string(*given) : crypto::NewUuid();
+}
+
 std::string StreamHub::ListChangedEvent(int64_t id) {
   return absl::StrCat("id: ", id, "\nevent: message\ndata: ",
                       R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})", "\n\n");
@@ -154,7 +161,7 @@ void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, Credent
   server.RoutePrefix("*", "/mcp/", [&endpoint, &executor, &hub](http::Request request,
                                                                std::shared_ptr<http::Responder> responder) {
     const bool queued = executor.TrySubmit([&endpoint, &hub, request = std::move(request), responder]() {
-      log::ScopedRequestId rid(std::string(request.Header("x-request-id").value_or(crypto::NewUuid())));
+      log::ScopedRequestId rid(RequestIdOf(request));
       if (request.method != "GET") {
         responder->Respond(endpoint.Handle(request));
         return;

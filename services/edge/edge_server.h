@@ -54,6 +54,11 @@ class StreamHub {
 void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, CredentialClient& credentials,
                         Executor& executor, StreamHub& hub);
 
+// The id a request is logged and audited under: the client's X-Request-Id when it is a short
+// token of visible ASCII (1 to 128 characters), else a fresh UUID. A malformed id is replaced,
+// not refused: it is only a correlation hint, and refusing would fail calls over a tracing header.
+std::string RequestIdOf(const http::Request& request);
+
 // Decodes `a=1&b=x%20y` into pairs (percent and '+' decoding).
 std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view query);
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/edge/audit_queue.h"
 #include "services/edge/testing/fakes.h"
 
 namespace bastion::edge {
@@ -112,6 +113,36 @@ TEST_F(EdgeServerTest, AToolCallTravelsOverHttp) {
                   R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})");
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr(R"("isError":false)"));
+}
+
+TEST_F(EdgeServerTest, AMalformedRequestIdIsReplacedAndTheCallIsAuditedUnderASafeOne) {
+  std::string session = Initialize();
+  const std::string call =
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})";
+  std::vector<std::string> headers = Headers(session);
+  headers.push_back("X-Request-Id: \xff\xfe");
+  Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", headers, call);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr(R"("isError":false)"));
+  headers.back() = "X-Request-Id: trace-42";
+  Fetch("POST", base_ + "/mcp/acme/pagerduty", headers, call);
+
+  absl::MutexLock l(&audit_.mu);
+  ASSERT_EQ(audit_.events.size(), 2u);
+  EXPECT_EQ(audit_.events[0].request_id.size(), 36u) << "expected a fresh UUID";
+  EXPECT_TRUE(ValidateAuditEvent(audit_.events[0]).ok());
+  EXPECT_EQ(audit_.events[1].request_id, "trace-42");  // a well-formed id is kept
+}
+
+TEST_F(EdgeServerTest, ARawHighByteInThePathIs404BeforeAuthentication) {
+  for (const std::string path : {"/mcp/acme/pager\xff", "/mcp/ac\xffme/pagerduty", "/mcp/acme/Pagerduty"}) {
+    const int before = directory_.authentications;
+    Reply r = Fetch("POST", base_ + path, Headers(),
+                    R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(directory_.authentications, before) << "a malformed path must not reach authentication";
+  }
+  EXPECT_EQ(tools_.runs, 0);
 }
 
 TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {

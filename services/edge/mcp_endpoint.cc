@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
 #include "common/log/log.h"
+#include "services/edge/audit_queue.h"
 
 namespace bastion::edge {
 namespace {
@@ -122,10 +123,20 @@ void EdgeStats::Request(const std::string& method, const std::string& outcome, a
 
 void EdgeStats::ToolCall(const std::string& outcome) { tool_calls.Add({{"outcome", outcome}}).Increment(); }
 
+bool IsRouteName(absl::string_view name) {
+  if (name.empty() || name.size() > 63 || !(absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_';
+  });
+}
+
 std::optional<std::pair<std::string, std::string>> ParseMcpPath(absl::string_view path) {
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   // "", "mcp", tenant, server
-  if (parts.size() != 4 || !parts[0].empty() || parts[1] != "mcp" || parts[2].empty() || parts[3].empty()) {
+  if (parts.size() != 4 || !parts[0].empty() || parts[1] != "mcp" || !IsRouteName(parts[2]) ||
+      !IsRouteName(parts[3])) {
     return std::nullopt;
   }
   return std::make_pair(std::string(parts[2]), std::string(parts[3]));
@@ -459,6 +470,15 @@ boost::json::object McpEndpoint::CallTool(const mcp::Message& m, Context& ctx) {
   event.tool = call->name;
   event.request_id = log::CurrentRequestId();
   event.arguments_digest = crypto::HexEncode(crypto::Sha256(Canonical(call->arguments)));
+  // Never run a call whose audit event governance would refuse: it would run unrecorded.
+  if (absl::Status storable = ValidateAuditEvent(event); !storable.ok()) {
+    ctx.outcome = "error";
+    log::Error("tool call refused: its audit event could not be stored",
+               {{"tenant_id", ctx.identity.tenant_id}, {"user_id", ctx.identity.user_id},
+                {"error", storable.message()}});
+    return mcp::MakeError(m.id, mcp::kInternalError,
+                          "Bastion cannot record this call in its audit log, so it does not run it");
+  }
 
   auto decision = policy_.Authorize(ctx.identity, ctx.server, call->name);
   if (!decision.ok()) {

@@ -91,7 +91,11 @@ class McpEndpoint {
   RateLimiter credential_limiter_;
 };
 
-// "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else.
+// A tenant slug or server name as Bastion allows them: 1 to 63 of [a-z0-9_-], starting with a
+// letter or digit. Anything else in the path cannot name a tenant or server.
+bool IsRouteName(absl::string_view name);
+// "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else, including segments
+// that are not route names (so a malformed path is 404 before authentication).
 std::optional<std::pair<std::string, std::string>> ParseMcpPath(absl::string_view path);
 
 }  // namespace bastion::edge

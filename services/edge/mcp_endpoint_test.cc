@@ -291,5 +291,29 @@ TEST_F(McpEndpointTest, NoToolRunsWhenTheAuditQueueIsFull) {
   EXPECT_EQ(tools_.runs, 0);
 }
 
+TEST_F(McpEndpointTest, NoToolRunsWhoseAuditEventCouldNotBeStored) {
+  // An identity field governance could not store (here invalid UTF-8 from the directory).
+  directory_.AddToken("bst_odd", Identity{"t-acme", "acme", "u-odd", "odd\xff@acme.com", {}, "personal", "tok9"});
+  policy_.Allow("u-odd", "list_incidents");
+  std::string session = Initialize("bst_odd");
+  http::Response r = Call(session, "list_incidents", "{}", "bst_odd");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(RpcCode(r), mcp::kInternalError);
+  EXPECT_EQ(tools_.runs, 0);
+  absl::MutexLock l(&audit_.mu);
+  EXPECT_TRUE(audit_.events.empty());
+}
+
+TEST_F(McpEndpointTest, PathSegmentsThatAreNotNamesAre404BeforeAuthentication) {
+  for (const std::string& path : std::vector<std::string>{"/mcp/acme/pager\xff", "/mcp/acme/pager%FF", "/mcp/acme/-x", "/mcp/ACME/pagerduty",
+                                 "/mcp/acme/" + std::string(64, 'p'), "/mcp/acme/pager duty"}) {
+    http::Request req = Post(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", "");
+    req.path = path;
+    EXPECT_EQ(endpoint_.Handle(req).status, 404) << path;  // without a token: 401 if it got that far
+  }
+  EXPECT_EQ(directory_.authentications, 0);
+  EXPECT_TRUE(ParseMcpPath("/mcp/acme-eu/pager_duty-2").has_value());
+}
+
 }  // namespace
 }  // namespace bastion::edge
