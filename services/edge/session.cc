@@ -32,6 +32,12 @@ absl::StatusOr<Session> SessionCodec::Verify(const std::string& id) const {
   auto payload = crypto::Base64UrlDecode(parts[0]);
   auto mac = crypto::Base64UrlDecode(parts[1]);
   if (!payload.ok() || !mac.ok()) return unknown;
+  // Only the one spelling Issue writes: base64url decoders also take padding, whitespace and
+  // non-zero unused bits, and any such variant of an ended id would otherwise pass as new. With
+  // one spelling per decoded value, the id's hash below stands for what it decodes to.
+  if (crypto::Base64UrlEncode(*payload) != parts[0] || crypto::Base64UrlEncode(*mac) != parts[1]) {
+    return unknown;
+  }
   bool signed_by_us = false;
   for (const std::string& key : keys_) {
     signed_by_us = signed_by_us || crypto::ConstantTimeEquals(crypto::HmacSha256(key, *payload), *mac);

@@ -34,7 +34,8 @@ class SessionCodec {
 
   std::string Issue(const std::string& tenant_id, const std::string& user_id,
                     const std::string& server, const std::string& protocol_version);
-  // NotFound for anything this edge fleet did not issue, that expired, or that was ended.
+  // NotFound for anything this edge fleet did not issue, that expired, or that was ended, and for
+  // any spelling of an id other than the canonical one Issue writes.
   absl::StatusOr<Session> Verify(const std::string& id) const;
   // Ends a session on this replica and tells the publisher, so it ends on the others too.
   void End(const std::string& id);
