@@ -3,6 +3,8 @@
 // the edge over gRPC), and /metrics, /healthz, /readyz on its admin port.
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/exec/executor.h"
@@ -45,6 +47,8 @@ ABSL_FLAG(int, io_threads, 2, "HTTP I/O threads");
 ABSL_FLAG(int, audit_queue_capacity, 10000, "audit events held while governance is unreachable");
 ABSL_FLAG(double, tenant_requests_per_second, 200, "MCP requests per second per tenant");
 ABSL_FLAG(double, user_requests_per_second, 20, "MCP requests per second per user");
+ABSL_FLAG(std::string, user_requests_per_second_by_tenant, "",
+          "per-user rates for particular tenants, overriding --user_requests_per_second: slug=rate,...");
 ABSL_FLAG(double, credential_calls_per_minute, 900, "tool calls per minute per PagerDuty credential");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
@@ -131,6 +135,15 @@ int Run() {
   options.tenant_requests_per_second = absl::GetFlag(FLAGS_tenant_requests_per_second);
   options.user_requests_per_second = absl::GetFlag(FLAGS_user_requests_per_second);
   options.credential_calls_per_minute = absl::GetFlag(FLAGS_credential_calls_per_minute);
+  for (const std::string& entry : SplitList(absl::GetFlag(FLAGS_user_requests_per_second_by_tenant))) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    double rate = 0;
+    if (!IsRouteName(kv.first) || !absl::SimpleAtod(kv.second, &rate) || rate <= 0) {
+      return Fail("bad --user_requests_per_second_by_tenant",
+                  absl::InvalidArgumentError(absl::StrCat("'", entry, "' is not <tenant-slug>=<positive rate>")));
+    }
+    options.user_requests_per_second_by_tenant[kv.first] = rate;
+  }
   McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
   Executor executor(absl::GetFlag(FLAGS_workers), 2000);

@@ -100,6 +100,16 @@ std::string Canonical(const boost::json::value& v) {
   return boost::json::serialize(v);
 }
 
+// Whole seconds, rounded up: a client that waits this long finds a token.
+int64_t RetryAfterSeconds(absl::Duration wait) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+}
+
+std::string RateLimitMessage(int64_t seconds) {
+  return absl::StrCat("Rate limited: you are sending requests faster than Bastion allows. Wait ", seconds,
+                      seconds == 1 ? " second" : " seconds", " and retry.");
+}
+
 }  // namespace
 
 EdgeStats::EdgeStats(metrics::Registry& registry)
@@ -151,6 +161,7 @@ struct McpEndpoint::Context {
   std::string method_label = "other";
   std::string outcome = "ok";
   std::string tool;
+  absl::Duration retry_after;  // when rate limited: until the next request would pass
 };
 
 McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, PolicyClient& policy,
@@ -168,7 +179,16 @@ McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, Po
       tenant_limiter_(options_.tenant_requests_per_second, options_.tenant_requests_per_second * 2, clock),
       user_limiter_(options_.user_requests_per_second, options_.user_requests_per_second * 2, clock),
       credential_limiter_(options_.credential_calls_per_minute / 60.0, options_.credential_calls_per_minute / 6.0,
-                          clock) {}
+                          clock) {
+  for (const auto& [slug, rate] : options_.user_requests_per_second_by_tenant) {
+    tenant_user_limiters_[slug] = std::make_unique<RateLimiter>(rate, rate * 2, clock);
+  }
+}
+
+RateLimiter& McpEndpoint::UserLimiter(const std::string& tenant_slug) {
+  auto it = tenant_user_limiters_.find(tenant_slug);
+  return it == tenant_user_limiters_.end() ? user_limiter_ : *it->second;
+}
 
 std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, Context& ctx) {
   auto route = ParseMcpPath(request.path);
@@ -232,10 +252,13 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
   }
   ctx.identity = *std::move(identity);
 
-  if (!tenant_limiter_.Allow(ctx.identity.tenant_id) || !user_limiter_.Allow(ctx.identity.user_id)) {
+  if (!tenant_limiter_.Allow(ctx.identity.tenant_id, &ctx.retry_after) ||
+      !UserLimiter(ctx.tenant_slug).Allow(ctx.identity.user_id, &ctx.retry_after)) {
     ctx.outcome = "rate_limited";
-    http::Response r = RpcError(429, nullptr, kRateLimited, "Too many requests; slow down and retry");
-    r.headers.emplace_back("Retry-After", "1");
+    const int64_t seconds = RetryAfterSeconds(ctx.retry_after);
+    http::Response r = RpcError(429, nullptr, kRateLimited, RateLimitMessage(seconds),
+                                boost::json::value(boost::json::object{{"retryAfterSeconds", seconds}}));
+    r.headers.emplace_back("Retry-After", absl::StrCat(seconds));
     return r;
   }
 
@@ -269,7 +292,9 @@ http::Response McpEndpoint::Handle(const http::Request& request) {
     return response;
   }
   if (auto refusal = Admit(request, ctx); refusal.has_value()) {
-    response = *std::move(refusal);
+    response = ctx.outcome == "rate_limited" && request.method == "POST"
+                   ? RateLimited(request, ctx, *std::move(refusal))
+                   : *std::move(refusal);
   } else if (request.method == "DELETE") {
     auto id = request.Header("mcp-session-id");
     if (!id.has_value()) {
@@ -380,6 +405,23 @@ http::Response McpEndpoint::HandlePost(const http::Request& request, Context& ct
   if (m.method == "tools/call") return Json(200, CallTool(m, ctx));
   ctx.outcome = "method_not_found";
   return Json(200, mcp::MakeError(m.id, mcp::kMethodNotFound, absl::StrCat("Method not found: ", m.method)));
+}
+
+http::Response McpEndpoint::RateLimited(const http::Request& request, Context& ctx, http::Response refusal) {
+  mcp::ParseOutcome parsed = mcp::ParseMessage(request.body);
+  if (!parsed.message.has_value() || parsed.message->kind != mcp::Message::Kind::kRequest) return refusal;
+  const mcp::Message& m = *parsed.message;
+  ctx.method_label = MethodLabel(m.method);
+  const int64_t seconds = RetryAfterSeconds(ctx.retry_after);
+  // The SDKs turn an HTTP 429 into a transport failure; an answer under the request's id reaches
+  // the caller. For tools/call a tool error reaches the model itself, which can wait and retry.
+  http::Response r = m.method == "tools/call"
+                         ? Json(200, mcp::MakeResult(m.id, mcp::ToolError(RateLimitMessage(seconds))))
+                         : Json(200, mcp::MakeError(m.id, kRateLimited, RateLimitMessage(seconds),
+                                                    boost::json::value(boost::json::object{
+                                                        {"retryAfterSeconds", seconds}})));
+  r.headers.emplace_back("Retry-After", absl::StrCat(seconds));
+  return r;
 }
 
 boost::json::object McpEndpoint::Initialize(const mcp::Message& m, Context& ctx, std::string* session_id) {

@@ -4,6 +4,8 @@
 // the HTTP layer runs it on the edge's executor, never on an I/O thread.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct EndpointOptions {
                           "administrators configured and are audited under your name."};
   double tenant_requests_per_second = 200;
   double user_requests_per_second = 20;
+  // Per-user rates for the users of particular tenants (by slug), instead of the one above.
+  std::map<std::string, double> user_requests_per_second_by_tenant;
   // Below PagerDuty's 960 requests/minute per credential, so one user cannot exhaust a shared key.
   double credential_calls_per_minute = 900;
 };
@@ -76,6 +80,10 @@ class McpEndpoint {
   boost::json::object ListTools(const mcp::Message& m, Context& ctx);
   boost::json::object CallTool(const mcp::Message& m, Context& ctx);
   boost::json::object Audited(Context& ctx, AuditEvent event, boost::json::object reply);
+  // Over a rate limit: a request is answered under its own id with retry advice, in the form
+  // clients pass on (a tool error for tools/call, else a JSON-RPC error); anything else gets 429.
+  http::Response RateLimited(const http::Request& request, Context& ctx, http::Response refusal);
+  RateLimiter& UserLimiter(const std::string& tenant_slug);
 
   const EndpointOptions options_;
   TenantDirectory& directory_;
@@ -88,6 +96,7 @@ class McpEndpoint {
   EdgeStats& stats_;
   RateLimiter tenant_limiter_;
   RateLimiter user_limiter_;
+  std::map<std::string, std::unique_ptr<RateLimiter>> tenant_user_limiters_;  // by slug; fixed at start
   RateLimiter credential_limiter_;
 };
 
