@@ -120,6 +120,10 @@ int Run() {
       log::Warn("could not share an ended session with other replicas", {{"error", s.message()}});
     }
   });
+  Executor executor(absl::GetFlag(FLAGS_workers), 2000);
+  // Open GET streams end with their session, here at once and elsewhere when the poll sees it;
+  // declared before the poll so it outlives it.
+  StreamHub hub(policy, tenant_backend, sessions, executor, RealClock::Get());
   EndedSessionSync session_sync(sessions, tenant_backend);
   Periodic session_poll(absl::Seconds(1), [&session_sync] {
     if (auto s = session_sync.Poll(); !s.ok()) {
@@ -146,13 +150,13 @@ int Run() {
   }
   McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
-  Executor executor(absl::GetFlag(FLAGS_workers), 2000);
-  StreamHub hub(policy, executor);
   governance.WatchPolicy([&policy, &hub](const std::string& tenant_id, int64_t version) {
     policy.Invalidate(tenant_id, version);
     hub.NotifyToolsChanged(tenant_id);
   });
   Periodic keepalive(absl::Seconds(25), [&hub] { hub.KeepAlive(); });
+  // Streams of revoked tokens, disabled users and ended sessions close within this period.
+  Periodic stream_checks(absl::Seconds(5), [&hub] { hub.Revalidate(); });
 
   std::string http_host;
   int http_port = 0;
@@ -179,6 +183,7 @@ int Run() {
   server.Wait();
   // Stop taking MCP requests, let the ones in flight finish, then deliver their audit events.
   mcp_server.Shutdown(absl::Seconds(10));
+  stream_checks.Stop();
   executor.Shutdown();
   keepalive.Stop();
   session_poll.Stop();

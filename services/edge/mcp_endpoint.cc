@@ -162,6 +162,7 @@ struct McpEndpoint::Context {
   std::string outcome = "ok";
   std::string tool;
   absl::Duration retry_after;  // when rate limited: until the next request would pass
+  crypto::SecretString token;  // the bearer token, once Admit found one
 };
 
 McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, PolicyClient& policy,
@@ -251,6 +252,7 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
     return RpcError(404, nullptr, mcp::kInvalidRequest, "Not found: no such MCP server");
   }
   ctx.identity = *std::move(identity);
+  ctx.token = crypto::SecretString(std::move(token));
 
   if (!tenant_limiter_.Allow(ctx.identity.tenant_id, &ctx.retry_after) ||
       !UserLimiter(ctx.tenant_slug).Allow(ctx.identity.user_id, &ctx.retry_after)) {
@@ -350,7 +352,7 @@ absl::variant<http::Response, StreamGrant> McpEndpoint::PrepareStream(const http
       ctx.outcome = "session_not_found";
       return RpcError(404, nullptr, mcp::kInvalidRequest, "Session not found");
     }
-    return StreamGrant{ctx.identity, std::string(*id), ctx.server};
+    return StreamGrant{ctx.identity, std::string(*id), ctx.server, ctx.token};
   }();
   stats_.Request(ctx.method_label, ctx.outcome, clock_.Now() - ctx.start);
   return prepared;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/types/variant.h"
+#include "common/crypto/crypto.h"
 #include "common/http/http_server.h"
 #include "common/mcp/jsonrpc.h"
 #include "common/mcp/protocol.h"
@@ -53,6 +54,8 @@ struct StreamGrant {
   Identity identity;
   std::string session_id;
   std::string server;
+  // The client token it came with: the stream stays open only while this still authenticates.
+  crypto::SecretString token;
 };
 
 class McpEndpoint {

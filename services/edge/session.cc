@@ -65,17 +65,21 @@ void SessionCodec::End(const std::string& id) {
 }
 
 void SessionCodec::MarkEnded(const std::string& session_hash, absl::Time expires_at) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_.Now();
-  // Forget ended sessions once they would be too old anyway, so the set stays bounded.
-  for (auto it = ended_.begin(); it != ended_.end();) {
-    if (it->second < now) {
-      ended_.erase(it++);
-    } else {
-      ++it;
+  bool newly_ended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_.Now();
+    // Forget ended sessions once they would be too old anyway, so the set stays bounded.
+    for (auto it = ended_.begin(); it != ended_.end();) {
+      if (it->second < now) {
+        ended_.erase(it++);
+      } else {
+        ++it;
+      }
     }
+    if (expires_at >= now) newly_ended = ended_.insert_or_assign(session_hash, expires_at).second;
   }
-  if (expires_at >= now) ended_[session_hash] = expires_at;
+  if (newly_ended && ended_listener_) ended_listener_(session_hash);
 }
 
 }  // namespace bastion::edge

@@ -13,8 +13,16 @@ namespace bastion::edge {
 
 class FakeDirectory : public TenantDirectory {
  public:
-  void AddToken(const std::string& token, Identity id) { tokens_[token] = std::move(id); }
+  void AddToken(const std::string& token, Identity id) {
+    absl::MutexLock l(&mu_);
+    tokens_[token] = std::move(id);
+  }
+  void Revoke(const std::string& token) {
+    absl::MutexLock l(&mu_);
+    tokens_.erase(token);
+  }
   absl::StatusOr<Identity> Authenticate(const std::string& token) override {
+    absl::MutexLock l(&mu_);
     ++authentications;
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return absl::UnauthenticatedError("unknown client token");
@@ -29,7 +37,8 @@ class FakeDirectory : public TenantDirectory {
   int authentications = 0;
 
  private:
-  std::map<std::string, Identity> tokens_;
+  absl::Mutex mu_;
+  std::map<std::string, Identity> tokens_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TenantAccess> access_;
 };
 
