@@ -119,7 +119,8 @@ stack_start() {
     --http_address="127.0.0.1:$edge_port" --service_token_file="$s/edge.token" \
     --session_key_file="$s/session.key" --tenant_address="127.0.0.1:$tenant_port" \
     --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
-    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
+    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" \
+    --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}"
   stack_wait_ready edge "http://127.0.0.1:$a_edge/readyz" || return 1
 
   # A second edge replica on the same key, when asked: sessions need no stickiness.
@@ -133,7 +134,8 @@ stack_start() {
       --http_address="127.0.0.1:$edge2_port" --service_token_file="$s/edge.token" \
       --session_key_file="$s/session.key" --tenant_address="127.0.0.1:$tenant_port" \
       --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
-      --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
+      --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" \
+      --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}"
     stack_wait_ready edge2 "http://127.0.0.1:$a_edge2/readyz" || return 1
     edge2_base="http://localhost:$edge2_port"
   fi

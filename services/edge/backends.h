@@ -36,6 +36,8 @@ struct TenantAccess {
 struct AllowedTools {
   std::vector<std::string> names;
   int64_t policy_version = 0;
+  // A grant behind the list expires then, changing it without a new policy version.
+  absl::Time valid_until = absl::InfiniteFuture();
 };
 
 struct Decision {

@@ -82,7 +82,8 @@ absl::StatusOr<AllowedTools> CachingPolicy::ListAllowedTools(const Identity& who
   if (result.ok()) {
     absl::MutexLock lock(&mu_);
     if (entries_.size() > 50000) entries_.clear();
-    entries_[key] = Entry{*result, now + ttl_};
+    // Never past the first grant expiry behind the list: expiry bumps no policy version.
+    entries_[key] = Entry{*result, std::min(now + ttl_, result->valid_until)};
   }
   return result;
 }

@@ -3,7 +3,8 @@
 // A tenant's access is remembered only while it is allowed (a kill switch or deactivation
 // reaches clients within `access_ttl`; an activation on the next request). Allowed tools are
 // keyed by policy version: when governance reports a new version for a
-// tenant (WatchPolicy), that tenant's entries are dropped at once.
+// tenant (WatchPolicy), that tenant's entries are dropped at once; an entry also ends when the
+// first access grant behind it expires (which changes no version).
 #pragma once
 
 #include <string>

@@ -128,5 +128,25 @@ TEST(Caches, ANewPolicyVersionDropsCachedToolListsAtOnce) {
   EXPECT_EQ(inner.lists, 2);
 }
 
+TEST(Caches, AllowedToolsAreNotServedPastTheFirstGrantExpiryBehindThem) {
+  FakeClock clock;
+  metrics::Registry registry;
+  CacheStats stats(registry);
+  FakePolicy inner(&clock);
+  inner.Allow("u", "list_incidents");
+  inner.Allow("u", "create_incident", clock.Now() + absl::Seconds(5));  // a temporary grant
+  CachingPolicy cache(inner, clock, stats, absl::Seconds(60));
+  Identity who{"t", "acme", "u", "a@acme.com", {}, "personal", "k"};
+  ASSERT_EQ(cache.ListAllowedTools(who, "pagerduty")->names.size(), 2u);
+  clock.Advance(absl::Seconds(4));
+  EXPECT_EQ(cache.ListAllowedTools(who, "pagerduty")->names.size(), 2u);  // still granted
+  clock.Advance(absl::Seconds(1));
+  // The grant has expired and no policy version changed: the entry ends with it.
+  auto after = cache.ListAllowedTools(who, "pagerduty");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->names, std::vector<std::string>{"list_incidents"});
+  EXPECT_EQ(after->valid_until, absl::InfiniteFuture());
+}
+
 }  // namespace
 }  // namespace bastion::edge

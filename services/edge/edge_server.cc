@@ -82,32 +82,43 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(absl::string_view qu
   return out;
 }
 
+std::string RequestIdOf(const http::Request& request) {
+  auto given = request.Header("x-request-id");
+  const bool usable = given.has_value() && !given->empty() && given->size() <= 128 &&
+                      std::all_of(given->begin(), given->end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  return usable ? std::string(*given) : crypto::NewUuid();
+}
+
 std::string StreamHub::ListChangedEvent(int64_t id) {
   return absl::StrCat("id: ", id, "\nevent: message\ndata: ",
                       R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})", "\n\n");
 }
 
-std::string StreamHub::AllowedTools(const Identity& who, const std::string& server) {
+StreamHub::ToolsSeen StreamHub::AllowedTools(const Identity& who, const std::string& server) {
   auto allowed = policy_.ListAllowedTools(who, server);
-  if (!allowed.ok()) return "?";  // unknown: the next successful check decides
+  if (!allowed.ok()) return {"?", absl::InfiniteFuture()};  // unknown: the next successful check decides
   std::vector<std::string> names = allowed->names;
   std::sort(names.begin(), names.end());
-  return absl::StrJoin(names, ",");
+  return {absl::StrJoin(names, ","), allowed->valid_until};
 }
 
 void StreamHub::Add(const StreamGrant& grant, std::shared_ptr<http::StreamWriter> writer, bool resumed) {
-  auto stream = std::make_shared<Stream>(Stream{grant.identity, grant.server, std::move(writer),
-                                                AllowedTools(grant.identity, grant.server)});
+  ToolsSeen seen = AllowedTools(grant.identity, grant.server);
+  auto stream = std::make_shared<Stream>(Stream{grant.identity, grant.server, grant.session_id,
+                                                SessionCodec::HashOf(grant.session_id), grant.token,
+                                                std::move(writer), std::move(seen.names), seen.valid_until});
   absl::MutexLock lock(&mu_);
   if (resumed) stream->writer->Write(ListChangedEvent(next_event_id_++));
   streams_[grant.identity.tenant_id].push_back(std::move(stream));
 }
 
 void StreamHub::Recheck(const std::shared_ptr<Stream>& stream) {
-  const std::string now = AllowedTools(stream->identity, stream->server);
+  ToolsSeen now = AllowedTools(stream->identity, stream->server);
   absl::MutexLock lock(&mu_);
-  if (now == "?" || now == stream->tools || stream->writer->closed()) return;
-  stream->tools = now;
+  if (now.names == "?" || stream->writer->closed()) return;
+  stream->tools_valid_until = now.valid_until;
+  if (now.names == stream->tools) return;
+  stream->tools = std::move(now.names);
   stream->writer->Write(ListChangedEvent(next_event_id_++));
 }
 
@@ -126,6 +137,58 @@ void StreamHub::NotifyToolsChanged(const std::string& tenant_id) {
     if (!executor_.TrySubmit([this, stream] { Recheck(stream); })) {
       log::Warn("busy: a stream's tool list was not rechecked after a policy change");
     }
+  }
+}
+
+std::vector<std::shared_ptr<StreamHub::Stream>> StreamHub::OpenStreams() {
+  std::vector<std::shared_ptr<Stream>> open;
+  absl::MutexLock lock(&mu_);
+  for (auto& [tenant, list] : streams_) {
+    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& s) { return s->writer->closed(); }),
+               list.end());
+    open.insert(open.end(), list.begin(), list.end());
+  }
+  return open;
+}
+
+void StreamHub::EndSession(const std::string& session_hash) {
+  for (const auto& stream : OpenStreams()) {
+    if (stream->session_hash == session_hash) stream->writer->Close();
+  }
+}
+
+std::string StreamHub::WhyClose(const Stream& stream) {
+  if (!sessions_.Verify(stream.session_id).ok()) return "session ended or expired";
+  auto who = directory_.Authenticate(stream.token.value());
+  if (who.ok()) return who->user_id == stream.identity.user_id ? "" : "token now names another user";
+  const auto code = who.status().code();
+  // Revoked, expired, disabled: the tenant service refuses the token. Any other failure (it is
+  // unreachable) proves nothing, and the next round asks again.
+  if (code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied) {
+    return "token no longer accepted";
+  }
+  return "";
+}
+
+void StreamHub::Revalidate() {
+  const absl::Time now = clock_.Now();
+  for (const auto& stream : OpenStreams()) {
+    bool grant_expired;
+    {
+      absl::MutexLock lock(&mu_);
+      grant_expired = stream->tools_valid_until <= now;
+    }
+    const bool queued = executor_.TrySubmit([this, stream, grant_expired] {
+      if (std::string why = WhyClose(*stream); !why.empty()) {
+        log::Info("closing an MCP stream", {{"reason", why},
+                                           {"tenant_id", stream->identity.tenant_id},
+                                           {"user_id", stream->identity.user_id}});
+        stream->writer->Close();
+        return;
+      }
+      if (grant_expired) Recheck(stream);
+    });
+    if (!queued) log::Warn("busy: an open stream was not rechecked this round");
   }
 }
 
@@ -154,7 +217,7 @@ void RegisterEdgeRoutes(http::HttpServer& server, McpEndpoint& endpoint, Credent
   server.RoutePrefix("*", "/mcp/", [&endpoint, &executor, &hub](http::Request request,
                                                                std::shared_ptr<http::Responder> responder) {
     const bool queued = executor.TrySubmit([&endpoint, &hub, request = std::move(request), responder]() {
-      log::ScopedRequestId rid(std::string(request.Header("x-request-id").value_or(crypto::NewUuid())));
+      log::ScopedRequestId rid(RequestIdOf(request));
       if (request.method != "GET") {
         responder->Respond(endpoint.Handle(request));
         return;

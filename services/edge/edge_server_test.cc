@@ -4,8 +4,10 @@
 
 #include <curl/curl.h>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/edge/audit_queue.h"
 #include "services/edge/testing/fakes.h"
 
 namespace bastion::edge {
@@ -23,6 +25,7 @@ struct Reply {
   long status = 0;
   std::string headers;
   std::string body;
+  CURLcode code = CURLE_OK;  // CURLE_OPERATION_TIMEDOUT when the server kept it open
 };
 
 Reply Fetch(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
@@ -43,7 +46,7 @@ Reply Fetch(const std::string& method, const std::string& url, const std::vector
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, Collect);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_perform(c);
+  r.code = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(list);
   curl_easy_cleanup(c);
@@ -58,7 +61,7 @@ class EdgeServerTest : public ::testing::Test {
         endpoint_(EndpointOptions(), directory_, policy_, credentials_, tools_, audit_, sessions_,
                   RealClock::Get(), stats_),
         executor_(2, 100),
-        hub_(policy_, executor_),
+        hub_(policy_, directory_, sessions_, executor_, RealClock::Get()),
         server_(http::HttpServerOptions{"127.0.0.1", 0, 2, 64 * 1024}) {
     directory_.AddToken("bst_ana", Identity{"t-acme", "acme", "u-ana", "ana@acme.com", {}, "personal", "k1"});
     policy_.Allow("u-ana", "list_incidents");
@@ -114,6 +117,36 @@ TEST_F(EdgeServerTest, AToolCallTravelsOverHttp) {
   EXPECT_THAT(r.body, HasSubstr(R"("isError":false)"));
 }
 
+TEST_F(EdgeServerTest, AMalformedRequestIdIsReplacedAndTheCallIsAuditedUnderASafeOne) {
+  std::string session = Initialize();
+  const std::string call =
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})";
+  std::vector<std::string> headers = Headers(session);
+  headers.push_back("X-Request-Id: \xff\xfe");
+  Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", headers, call);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr(R"("isError":false)"));
+  headers.back() = "X-Request-Id: trace-42";
+  Fetch("POST", base_ + "/mcp/acme/pagerduty", headers, call);
+
+  absl::MutexLock l(&audit_.mu);
+  ASSERT_EQ(audit_.events.size(), 2u);
+  EXPECT_EQ(audit_.events[0].request_id.size(), 36u) << "expected a fresh UUID";
+  EXPECT_TRUE(ValidateAuditEvent(audit_.events[0]).ok());
+  EXPECT_EQ(audit_.events[1].request_id, "trace-42");  // a well-formed id is kept
+}
+
+TEST_F(EdgeServerTest, ARawHighByteInThePathIs404BeforeAuthentication) {
+  for (const std::string path : {"/mcp/acme/pager\xff", "/mcp/ac\xffme/pagerduty", "/mcp/acme/Pagerduty"}) {
+    const int before = directory_.authentications;
+    Reply r = Fetch("POST", base_ + path, Headers(),
+                    R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_incidents","arguments":{}}})");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(directory_.authentications, before) << "a malformed path must not reach authentication";
+  }
+  EXPECT_EQ(tools_.runs, 0);
+}
+
 TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
   std::string session = Initialize();
   std::string received;
@@ -137,6 +170,63 @@ TEST_F(EdgeServerTest, TheGetStreamCarriesListChangedNotifications) {
   reader.join();
   EXPECT_THAT(received, HasSubstr("notifications/tools/list_changed"));
   EXPECT_EQ(received.find("notifications/tools/list_changed"), received.rfind("notifications/tools/list_changed"));
+}
+
+// Opens the GET stream of `session` on a thread; the stream is registered when this returns.
+class OpenStream {
+ public:
+  OpenStream(const std::string& url, const std::string& session, StreamHub& hub)
+      : thread_([this, url, session] {
+          // Far longer than any test waits: a stream still open then has failed to close.
+          reply_ = Fetch("GET", url, {"Authorization: Bearer bst_ana", "Accept: text/event-stream",
+                                      "MCP-Session-Id: " + session},
+                         "", 30000);
+        }) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (hub.open_streams() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  }
+  // Waits for the server to end the stream; its reply.
+  Reply Closed() {
+    if (thread_.joinable()) thread_.join();
+    return reply_;
+  }
+  ~OpenStream() { Closed(); }
+
+ private:
+  Reply reply_;
+  std::thread thread_;
+};
+
+TEST_F(EdgeServerTest, DeletingASessionClosesItsStreamAtOnce) {
+  std::string session = Initialize();
+  OpenStream stream(base_ + "/mcp/acme/pagerduty", session, hub_);
+  ASSERT_EQ(hub_.open_streams(), 1u);
+  Reply del = Fetch("DELETE", base_ + "/mcp/acme/pagerduty", Headers(session));
+  EXPECT_EQ(del.status, 200);
+  Reply closed = stream.Closed();
+  EXPECT_EQ(closed.code, CURLE_OK) << "the stream outlived its session";
+  EXPECT_THAT(closed.body, HasSubstr("stream open"));
+}
+
+TEST_F(EdgeServerTest, ASessionEndedOnAnotherReplicaClosesItsStreamWhenThePollLearnsOfIt) {
+  std::string session = Initialize();
+  std::string other = Initialize();
+  OpenStream stream(base_ + "/mcp/acme/pagerduty", session, hub_);
+  ASSERT_EQ(hub_.open_streams(), 1u);
+  sessions_.MarkEnded(SessionCodec::HashOf(other), absl::Now() + absl::Hours(1));  // not this one
+  EXPECT_EQ(hub_.open_streams(), 1u);
+  sessions_.MarkEnded(SessionCodec::HashOf(session), absl::Now() + absl::Hours(1));  // as the poll does
+  EXPECT_EQ(stream.Closed().code, CURLE_OK);
+}
+
+TEST_F(EdgeServerTest, AStreamClosesOnTheFirstCheckAfterItsTokenIsRevoked) {
+  std::string session = Initialize();
+  OpenStream stream(base_ + "/mcp/acme/pagerduty", session, hub_);
+  ASSERT_EQ(hub_.open_streams(), 1u);
+  hub_.Revalidate();  // the token still works: nothing happens
+  directory_.Revoke("bst_ana");
+  hub_.Revalidate();
+  EXPECT_EQ(stream.Closed().code, CURLE_OK) << "the stream outlived its token";
 }
 
 TEST_F(EdgeServerTest, AResumedStreamIsToldToListAgainAtOnce) {
@@ -174,6 +264,79 @@ TEST_F(EdgeServerTest, HugeBodiesAreRefusedWith413) {
   std::string huge = R"({"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":")" + std::string(200000, 'x') + "\"}}";
   Reply r = Fetch("POST", base_ + "/mcp/acme/pagerduty", Headers(session), huge);
   EXPECT_EQ(r.status, 413);
+}
+
+// A stream's writer that keeps what was written.
+class RecordingWriter : public http::StreamWriter {
+ public:
+  bool Write(std::string chunk) override {
+    absl::MutexLock l(&mu_);
+    if (closed_) return false;
+    written_ += chunk;
+    return true;
+  }
+  void Close() override {
+    absl::MutexLock l(&mu_);
+    closed_ = true;
+  }
+  bool closed() const override {
+    absl::MutexLock l(&mu_);
+    return closed_;
+  }
+  void OnClose(std::function<void()>) override {}
+  std::string written() const {
+    absl::MutexLock l(&mu_);
+    return written_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string written_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+TEST(StreamHub, AGrantThatExpiresTellsTheStreamToListAgain) {
+  FakeClock clock;
+  FakePolicy policy(&clock);
+  FakeDirectory directory;
+  directory.AddToken("bst_ana", Identity{"t-acme", "acme", "u-ana", "ana@acme.com", {}, "personal", "k1"});
+  SessionCodec sessions({"k"}, clock, absl::Hours(24));
+  Executor executor(1, 100);  // one thread: tasks run in order
+  StreamHub hub(policy, directory, sessions, executor, clock);
+  // Waits until everything submitted so far has run.
+  auto settle = [&] {
+    absl::Notification done;
+    ASSERT_TRUE(executor.TrySubmit([&] { done.Notify(); }));
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  };
+
+  policy.Allow("u-ana", "list_incidents");
+  policy.Allow("u-ana", "get_incident", clock.Now() + absl::Minutes(10));  // a temporary grant
+  StreamGrant grant{directory.Authenticate("bst_ana").value(),
+                    sessions.Issue("t-acme", "u-ana", "pagerduty", "2025-11-25"), "pagerduty",
+                    crypto::SecretString("bst_ana")};
+  auto writer = std::make_shared<RecordingWriter>();
+  hub.Add(grant, writer);
+
+  clock.Advance(absl::Minutes(9));
+  hub.Revalidate();
+  settle();
+  EXPECT_THAT(writer->written(), Not(HasSubstr("list_changed")));
+  clock.Advance(absl::Minutes(1));
+  hub.Revalidate();
+  settle();
+  EXPECT_THAT(writer->written(), HasSubstr("notifications/tools/list_changed"));
+  EXPECT_FALSE(writer->closed());
+  // Once told, it is not told again for the same list.
+  const std::string told = writer->written();
+  hub.Revalidate();
+  settle();
+  EXPECT_EQ(writer->written(), told);
+
+  directory.Revoke("bst_ana");
+  hub.Revalidate();
+  settle();
+  EXPECT_TRUE(writer->closed());
 }
 
 TEST(ParseQuery, DecodesPercentAndPlus) {

@@ -113,6 +113,9 @@ absl::StatusOr<AllowedTools> GrpcPolicyClient::ListAllowedTools(const Identity& 
   if (out.reason() == gv::DENY_REASON_SERVER_UNAVAILABLE) return absl::NotFoundError(out.message());
   AllowedTools tools;
   tools.policy_version = out.policy_version();
+  if (out.has_valid_until()) {
+    tools.valid_until = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(out.valid_until()));
+  }
   for (const auto& t : out.tools()) tools.names.push_back(t.name());
   return tools;
 }

@@ -5,6 +5,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/exec/executor.h"
@@ -47,6 +49,8 @@ ABSL_FLAG(int, io_threads, 2, "HTTP I/O threads");
 ABSL_FLAG(int, audit_queue_capacity, 10000, "audit events held while governance is unreachable");
 ABSL_FLAG(double, tenant_requests_per_second, 200, "MCP requests per second per tenant");
 ABSL_FLAG(double, user_requests_per_second, 20, "MCP requests per second per user");
+ABSL_FLAG(std::string, user_requests_per_second_by_tenant, "",
+          "per-user rates for particular tenants, overriding --user_requests_per_second: slug=rate,...");
 ABSL_FLAG(double, credential_calls_per_minute, 900, "tool calls per minute per PagerDuty credential");
 ABSL_FLAG(int, tenant_calls_in_flight, 0,
           "tool calls one tenant may run at once; 0 means half of --workers (at least 1)");
@@ -125,6 +129,10 @@ int Run() {
       log::Warn("could not share an ended session with other replicas", {{"error", s.message()}});
     }
   });
+  Executor executor(absl::GetFlag(FLAGS_workers), 2000);
+  // Open GET streams end with their session, here at once and elsewhere when the poll sees it;
+  // declared before the poll so it outlives it.
+  StreamHub hub(policy, tenant_backend, sessions, executor, RealClock::Get());
   EndedSessionSync session_sync(sessions, tenant_backend);
   Periodic session_poll(absl::Seconds(1), [&session_sync] {
     if (auto s = session_sync.Poll(); !s.ok()) {
@@ -145,15 +153,24 @@ int Run() {
                                        ? absl::GetFlag(FLAGS_tenant_calls_in_flight)
                                        : std::max(1, absl::GetFlag(FLAGS_workers) / 2);
   options.user_calls_in_flight = absl::GetFlag(FLAGS_user_calls_in_flight);
+  for (const std::string& entry : SplitList(absl::GetFlag(FLAGS_user_requests_per_second_by_tenant))) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    double rate = 0;
+    if (!IsRouteName(kv.first) || !absl::SimpleAtod(kv.second, &rate) || rate <= 0) {
+      return Fail("bad --user_requests_per_second_by_tenant",
+                  absl::InvalidArgumentError(absl::StrCat("'", entry, "' is not <tenant-slug>=<positive rate>")));
+    }
+    options.user_requests_per_second_by_tenant[kv.first] = rate;
+  }
   McpEndpoint endpoint(options, directory, policy, credentials, tools, audit, sessions, RealClock::Get(), stats);
 
-  Executor executor(absl::GetFlag(FLAGS_workers), 2000);
-  StreamHub hub(policy, executor);
   governance.WatchPolicy([&policy, &hub](const std::string& tenant_id, int64_t version) {
     policy.Invalidate(tenant_id, version);
     hub.NotifyToolsChanged(tenant_id);
   });
   Periodic keepalive(absl::Seconds(25), [&hub] { hub.KeepAlive(); });
+  // Streams of revoked tokens, disabled users and ended sessions close within this period.
+  Periodic stream_checks(absl::Seconds(5), [&hub] { hub.Revalidate(); });
 
   std::string http_host;
   int http_port = 0;
@@ -180,6 +197,7 @@ int Run() {
   server.Wait();
   // Stop taking MCP requests, let the ones in flight finish, then deliver their audit events.
   mcp_server.Shutdown(absl::Seconds(10));
+  stream_checks.Stop();
   executor.Shutdown();
   keepalive.Stop();
   session_poll.Stop();

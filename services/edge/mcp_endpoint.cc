@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
 #include "common/log/log.h"
+#include "services/edge/audit_queue.h"
 
 namespace bastion::edge {
 namespace {
@@ -99,6 +100,16 @@ std::string Canonical(const boost::json::value& v) {
   return boost::json::serialize(v);
 }
 
+// Whole seconds, rounded up: a client that waits this long finds a token.
+int64_t RetryAfterSeconds(absl::Duration wait) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+}
+
+std::string RateLimitMessage(int64_t seconds) {
+  return absl::StrCat("Rate limited: you are sending requests faster than Bastion allows. Wait ", seconds,
+                      seconds == 1 ? " second" : " seconds", " and retry.");
+}
+
 }  // namespace
 
 EdgeStats::EdgeStats(metrics::Registry& registry)
@@ -122,10 +133,20 @@ void EdgeStats::Request(const std::string& method, const std::string& outcome, a
 
 void EdgeStats::ToolCall(const std::string& outcome) { tool_calls.Add({{"outcome", outcome}}).Increment(); }
 
+bool IsRouteName(absl::string_view name) {
+  if (name.empty() || name.size() > 63 || !(absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_';
+  });
+}
+
 std::optional<std::pair<std::string, std::string>> ParseMcpPath(absl::string_view path) {
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   // "", "mcp", tenant, server
-  if (parts.size() != 4 || !parts[0].empty() || parts[1] != "mcp" || parts[2].empty() || parts[3].empty()) {
+  if (parts.size() != 4 || !parts[0].empty() || parts[1] != "mcp" || !IsRouteName(parts[2]) ||
+      !IsRouteName(parts[3])) {
     return std::nullopt;
   }
   return std::make_pair(std::string(parts[2]), std::string(parts[3]));
@@ -140,6 +161,8 @@ struct McpEndpoint::Context {
   std::string method_label = "other";
   std::string outcome = "ok";
   std::string tool;
+  absl::Duration retry_after;  // when rate limited: until the next request would pass
+  crypto::SecretString token;  // the bearer token, once Admit found one
 };
 
 McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, PolicyClient& policy,
@@ -158,7 +181,16 @@ McpEndpoint::McpEndpoint(EndpointOptions options, TenantDirectory& directory, Po
       user_limiter_(options_.user_requests_per_second, options_.user_requests_per_second * 2, clock),
       credential_limiter_(options_.credential_calls_per_minute / 60.0, options_.credential_calls_per_minute / 6.0,
                           clock),
-      calls_in_flight_(options_.tenant_calls_in_flight, options_.user_calls_in_flight) {}
+      calls_in_flight_(options_.tenant_calls_in_flight, options_.user_calls_in_flight) {
+  for (const auto& [slug, rate] : options_.user_requests_per_second_by_tenant) {
+    tenant_user_limiters_[slug] = std::make_unique<RateLimiter>(rate, rate * 2, clock);
+  }
+}
+
+RateLimiter& McpEndpoint::UserLimiter(const std::string& tenant_slug) {
+  auto it = tenant_user_limiters_.find(tenant_slug);
+  return it == tenant_user_limiters_.end() ? user_limiter_ : *it->second;
+}
 
 std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, Context& ctx) {
   auto route = ParseMcpPath(request.path);
@@ -221,11 +253,15 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
     return RpcError(404, nullptr, mcp::kInvalidRequest, "Not found: no such MCP server");
   }
   ctx.identity = *std::move(identity);
+  ctx.token = crypto::SecretString(std::move(token));
 
-  if (!tenant_limiter_.Allow(ctx.identity.tenant_id) || !user_limiter_.Allow(ctx.identity.user_id)) {
+  if (!tenant_limiter_.Allow(ctx.identity.tenant_id, &ctx.retry_after) ||
+      !UserLimiter(ctx.tenant_slug).Allow(ctx.identity.user_id, &ctx.retry_after)) {
     ctx.outcome = "rate_limited";
-    http::Response r = RpcError(429, nullptr, kRateLimited, "Too many requests; slow down and retry");
-    r.headers.emplace_back("Retry-After", "1");
+    const int64_t seconds = RetryAfterSeconds(ctx.retry_after);
+    http::Response r = RpcError(429, nullptr, kRateLimited, RateLimitMessage(seconds),
+                                boost::json::value(boost::json::object{{"retryAfterSeconds", seconds}}));
+    r.headers.emplace_back("Retry-After", absl::StrCat(seconds));
     return r;
   }
 
@@ -259,7 +295,9 @@ http::Response McpEndpoint::Handle(const http::Request& request) {
     return response;
   }
   if (auto refusal = Admit(request, ctx); refusal.has_value()) {
-    response = *std::move(refusal);
+    response = ctx.outcome == "rate_limited" && request.method == "POST"
+                   ? RateLimited(request, ctx, *std::move(refusal))
+                   : *std::move(refusal);
   } else if (request.method == "DELETE") {
     auto id = request.Header("mcp-session-id");
     if (!id.has_value()) {
@@ -315,7 +353,7 @@ absl::variant<http::Response, StreamGrant> McpEndpoint::PrepareStream(const http
       ctx.outcome = "session_not_found";
       return RpcError(404, nullptr, mcp::kInvalidRequest, "Session not found");
     }
-    return StreamGrant{ctx.identity, std::string(*id), ctx.server};
+    return StreamGrant{ctx.identity, std::string(*id), ctx.server, ctx.token};
   }();
   stats_.Request(ctx.method_label, ctx.outcome, clock_.Now() - ctx.start);
   return prepared;
@@ -370,6 +408,23 @@ http::Response McpEndpoint::HandlePost(const http::Request& request, Context& ct
   if (m.method == "tools/call") return Json(200, CallTool(m, ctx));
   ctx.outcome = "method_not_found";
   return Json(200, mcp::MakeError(m.id, mcp::kMethodNotFound, absl::StrCat("Method not found: ", m.method)));
+}
+
+http::Response McpEndpoint::RateLimited(const http::Request& request, Context& ctx, http::Response refusal) {
+  mcp::ParseOutcome parsed = mcp::ParseMessage(request.body);
+  if (!parsed.message.has_value() || parsed.message->kind != mcp::Message::Kind::kRequest) return refusal;
+  const mcp::Message& m = *parsed.message;
+  ctx.method_label = MethodLabel(m.method);
+  const int64_t seconds = RetryAfterSeconds(ctx.retry_after);
+  // The SDKs turn an HTTP 429 into a transport failure; an answer under the request's id reaches
+  // the caller. For tools/call a tool error reaches the model itself, which can wait and retry.
+  http::Response r = m.method == "tools/call"
+                         ? Json(200, mcp::MakeResult(m.id, mcp::ToolError(RateLimitMessage(seconds))))
+                         : Json(200, mcp::MakeError(m.id, kRateLimited, RateLimitMessage(seconds),
+                                                    boost::json::value(boost::json::object{
+                                                        {"retryAfterSeconds", seconds}})));
+  r.headers.emplace_back("Retry-After", absl::StrCat(seconds));
+  return r;
 }
 
 boost::json::object McpEndpoint::Initialize(const mcp::Message& m, Context& ctx, std::string* session_id) {
@@ -460,6 +515,15 @@ boost::json::object McpEndpoint::CallTool(const mcp::Message& m, Context& ctx) {
   event.tool = call->name;
   event.request_id = log::CurrentRequestId();
   event.arguments_digest = crypto::HexEncode(crypto::Sha256(Canonical(call->arguments)));
+  // Never run a call whose audit event governance would refuse: it would run unrecorded.
+  if (absl::Status storable = ValidateAuditEvent(event); !storable.ok()) {
+    ctx.outcome = "error";
+    log::Error("tool call refused: its audit event could not be stored",
+               {{"tenant_id", ctx.identity.tenant_id}, {"user_id", ctx.identity.user_id},
+                {"error", storable.message()}});
+    return mcp::MakeError(m.id, mcp::kInternalError,
+                          "Bastion cannot record this call in its audit log, so it does not run it");
+  }
 
   auto decision = policy_.Authorize(ctx.identity, ctx.server, call->name);
   if (!decision.ok()) {

@@ -4,10 +4,13 @@
 // the HTTP layer runs it on the edge's executor, never on an I/O thread.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/types/variant.h"
+#include "common/crypto/crypto.h"
 #include "common/http/http_server.h"
 #include "common/mcp/jsonrpc.h"
 #include "common/mcp/protocol.h"
@@ -31,6 +34,8 @@ struct EndpointOptions {
                           "administrators configured and are audited under your name."};
   double tenant_requests_per_second = 200;
   double user_requests_per_second = 20;
+  // Per-user rates for the users of particular tenants (by slug), instead of the one above.
+  std::map<std::string, double> user_requests_per_second_by_tenant;
   // Below PagerDuty's 960 requests/minute per credential, so one user cannot exhaust a shared key.
   double credential_calls_per_minute = 900;
   // Tool calls running at once (<= 0: unlimited). A slow call holds an edge worker for its
@@ -54,6 +59,8 @@ struct StreamGrant {
   Identity identity;
   std::string session_id;
   std::string server;
+  // The client token it came with: the stream stays open only while this still authenticates.
+  crypto::SecretString token;
 };
 
 class McpEndpoint {
@@ -81,6 +88,10 @@ class McpEndpoint {
   boost::json::object ListTools(const mcp::Message& m, Context& ctx);
   boost::json::object CallTool(const mcp::Message& m, Context& ctx);
   boost::json::object Audited(Context& ctx, AuditEvent event, boost::json::object reply);
+  // Over a rate limit: a request is answered under its own id with retry advice, in the form
+  // clients pass on (a tool error for tools/call, else a JSON-RPC error); anything else gets 429.
+  http::Response RateLimited(const http::Request& request, Context& ctx, http::Response refusal);
+  RateLimiter& UserLimiter(const std::string& tenant_slug);
 
   const EndpointOptions options_;
   TenantDirectory& directory_;
@@ -93,11 +104,16 @@ class McpEndpoint {
   EdgeStats& stats_;
   RateLimiter tenant_limiter_;
   RateLimiter user_limiter_;
+  std::map<std::string, std::unique_ptr<RateLimiter>> tenant_user_limiters_;  // by slug; fixed at start
   RateLimiter credential_limiter_;
   ConcurrencyLimiter calls_in_flight_;
 };
 
-// "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else.
+// A tenant slug or server name as Bastion allows them: 1 to 63 of [a-z0-9_-], starting with a
+// letter or digit. Anything else in the path cannot name a tenant or server.
+bool IsRouteName(absl::string_view name);
+// "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else, including segments
+// that are not route names (so a malformed path is 404 before authentication).
 std::optional<std::pair<std::string, std::string>> ParseMcpPath(absl::string_view path);
 
 }  // namespace bastion::edge

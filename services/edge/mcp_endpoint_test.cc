@@ -291,5 +291,83 @@ TEST_F(McpEndpointTest, NoToolRunsWhenTheAuditQueueIsFull) {
   EXPECT_EQ(tools_.runs, 0);
 }
 
+TEST_F(McpEndpointTest, NoToolRunsWhoseAuditEventCouldNotBeStored) {
+  // An identity field governance could not store (here invalid UTF-8 from the directory).
+  directory_.AddToken("bst_odd", Identity{"t-acme", "acme", "u-odd", "odd\xff@acme.com", {}, "personal", "tok9"});
+  policy_.Allow("u-odd", "list_incidents");
+  std::string session = Initialize("bst_odd");
+  http::Response r = Call(session, "list_incidents", "{}", "bst_odd");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(RpcCode(r), mcp::kInternalError);
+  EXPECT_EQ(tools_.runs, 0);
+  absl::MutexLock l(&audit_.mu);
+  EXPECT_TRUE(audit_.events.empty());
+}
+
+TEST_F(McpEndpointTest, PathSegmentsThatAreNotNamesAre404BeforeAuthentication) {
+  for (const std::string& path : std::vector<std::string>{"/mcp/acme/pager\xff", "/mcp/acme/pager%FF", "/mcp/acme/-x", "/mcp/ACME/pagerduty",
+                                 "/mcp/acme/" + std::string(64, 'p'), "/mcp/acme/pager duty"}) {
+    http::Request req = Post(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", "");
+    req.path = path;
+    EXPECT_EQ(endpoint_.Handle(req).status, 404) << path;  // without a token: 401 if it got that far
+  }
+  EXPECT_EQ(directory_.authentications, 0);
+  EXPECT_TRUE(ParseMcpPath("/mcp/acme-eu/pager_duty-2").has_value());
+}
+
+TEST_F(McpEndpointTest, OverTheUserLimitRequestsAreAnsweredUnderTheirIdWithRetryAdvice) {
+  std::string session = Initialize();
+  // The default user budget is a burst of 40 at 20/s; the fake clock stands still.
+  for (int i = 0; i < 39; ++i) {
+    ASSERT_EQ(endpoint_.Handle(Post(R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "bst_ana", session)).status, 200);
+  }
+  const int runs = tools_.runs;
+
+  // tools/call: a tool error the model reads, under the call's id.
+  http::Response call = Call(session, "list_incidents");
+  EXPECT_EQ(call.status, 200);
+  EXPECT_EQ(Body(call).at("id").as_int64(), 3);
+  EXPECT_TRUE(Body(call).at("result").at("isError").as_bool());
+  EXPECT_THAT(Body(call).at("result").at("content").at(0).at("text").as_string().c_str(),
+              HasSubstr("Wait 1 second and retry"));
+  EXPECT_EQ(Header(call, "Retry-After"), "1");
+  EXPECT_EQ(tools_.runs, runs);
+
+  // Any other request: a JSON-RPC error under its id, with the wait in its data.
+  http::Response list =
+      endpoint_.Handle(Post(R"({"jsonrpc":"2.0","id":"l-1","method":"tools/list"})", "bst_ana", session));
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(Body(list).at("id").as_string(), "l-1");
+  EXPECT_EQ(RpcCode(list), -32002);
+  EXPECT_EQ(Body(list).at("error").at("data").at("retryAfterSeconds").as_int64(), 1);
+
+  // A notification has no id to answer under: plain 429.
+  http::Response note = endpoint_.Handle(
+      Post(R"({"jsonrpc":"2.0","method":"notifications/initialized"})", "bst_ana", session));
+  EXPECT_EQ(note.status, 429);
+  EXPECT_EQ(Header(note, "Retry-After"), "1");
+
+  // Bo, another user of the same tenant, is not held back; Ana passes again a second later.
+  EXPECT_EQ(endpoint_.Handle(Post(R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "bst_bo", Initialize("bst_bo"))).status,
+            200);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_FALSE(Body(Call(session, "list_incidents")).at("result").at("isError").as_bool());
+}
+
+TEST_F(McpEndpointTest, ATenantCanHaveItsOwnPerUserLimit) {
+  EndpointOptions options = Options();
+  options.user_requests_per_second_by_tenant["acme"] = 0.25;  // a burst of 0.5: not even one
+  McpEndpoint slow(options, directory_, policy_, credentials_, tools_, audit_, sessions_, clock_, stats_);
+  http::Response r = slow.Handle(Post(R"({"jsonrpc":"2.0","id":9,"method":"ping"})"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r).at("id").as_int64(), 9);
+  EXPECT_EQ(Body(r).at("error").at("data").at("retryAfterSeconds").as_int64(), 2);
+  // Globex keeps the default.
+  http::Request other = Post(R"({"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}})", "bst_hank");
+  other.path = "/mcp/globex/pagerduty";
+  EXPECT_EQ(slow.Handle(other).status, 200);
+  EXPECT_TRUE(Body(slow.Handle(other)).as_object().contains("result"));
+}
+
 }  // namespace
 }  // namespace bastion::edge

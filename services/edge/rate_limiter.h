@@ -16,7 +16,9 @@ class RateLimiter {
   RateLimiter(double per_second, double burst, const Clock& clock)
       : rate_(per_second), burst_(burst), clock_(clock) {}
 
-  bool Allow(const std::string& key) {
+  // Takes a token for `key`. When none is left, returns false and, if asked, how long until one
+  // will be (so a client can be told when to retry).
+  bool Allow(const std::string& key, absl::Duration* retry_after = nullptr) {
     if (rate_ <= 0) return true;
     const absl::Time now = clock_.Now();
     absl::MutexLock lock(&mu_);
@@ -25,7 +27,10 @@ class RateLimiter {
     Bucket& b = it->second;
     b.tokens = std::min(burst_, b.tokens + absl::ToDoubleSeconds(now - b.updated) * rate_);
     b.updated = now;
-    if (b.tokens < 1) return false;
+    if (b.tokens < 1) {
+      if (retry_after != nullptr) *retry_after = absl::Seconds((1 - b.tokens) / rate_);
+      return false;
+    }
     b.tokens -= 1;
     return true;
   }

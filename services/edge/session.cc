@@ -32,6 +32,12 @@ absl::StatusOr<Session> SessionCodec::Verify(const std::string& id) const {
   auto payload = crypto::Base64UrlDecode(parts[0]);
   auto mac = crypto::Base64UrlDecode(parts[1]);
   if (!payload.ok() || !mac.ok()) return unknown;
+  // Only the one spelling Issue writes: base64url decoders also take padding, whitespace and
+  // non-zero unused bits, and any such variant of an ended id would otherwise pass as new. With
+  // one spelling per decoded value, the id's hash below stands for what it decodes to.
+  if (crypto::Base64UrlEncode(*payload) != parts[0] || crypto::Base64UrlEncode(*mac) != parts[1]) {
+    return unknown;
+  }
   bool signed_by_us = false;
   for (const std::string& key : keys_) {
     signed_by_us = signed_by_us || crypto::ConstantTimeEquals(crypto::HmacSha256(key, *payload), *mac);
@@ -59,17 +65,21 @@ void SessionCodec::End(const std::string& id) {
 }
 
 void SessionCodec::MarkEnded(const std::string& session_hash, absl::Time expires_at) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_.Now();
-  // Forget ended sessions once they would be too old anyway, so the set stays bounded.
-  for (auto it = ended_.begin(); it != ended_.end();) {
-    if (it->second < now) {
-      ended_.erase(it++);
-    } else {
-      ++it;
+  bool newly_ended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_.Now();
+    // Forget ended sessions once they would be too old anyway, so the set stays bounded.
+    for (auto it = ended_.begin(); it != ended_.end();) {
+      if (it->second < now) {
+        ended_.erase(it++);
+      } else {
+        ++it;
+      }
     }
+    if (expires_at >= now) newly_ended = ended_.insert_or_assign(session_hash, expires_at).second;
   }
-  if (expires_at >= now) ended_[session_hash] = expires_at;
+  if (newly_ended && ended_listener_) ended_listener_(session_hash);
 }
 
 }  // namespace bastion::edge

@@ -78,5 +78,37 @@ TEST(Session, ASessionEndedOnOneReplicaStaysEndedOnAnother) {
   EXPECT_TRUE(b.Verify(other).ok());
 }
 
+TEST(Session, AnEndedSessionDoesNotComeBackUnderAnotherSpelling) {
+  FakeClock clock;
+  SessionCodec codec({"k1"}, clock, absl::Hours(24));
+  // The MAC is 32 bytes: 43 characters whose last holds 2 unused low bits, so flipping one of
+  // them spells the same bytes differently.
+  std::string id = codec.Issue("t1", "u1", "pagerduty", "2025-11-25");
+  ASSERT_TRUE(codec.Verify(id).ok());
+  const size_t dot = id.find('.');
+  std::vector<std::string> variants = {
+      id + "=",                                              // padding
+      id.substr(0, dot) + "=." + id.substr(dot + 1),         // padding inside
+      id.substr(0, 10) + " " + id.substr(10),                // a space inside
+      id.substr(0, dot + 5) + "\n" + id.substr(dot + 5),     // a newline inside the MAC
+  };
+  // The same MAC bytes with different unused bits in its last character.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const size_t last = alphabet.find(id.back());
+  ASSERT_NE(last, std::string::npos);
+  std::string low_bits = id;
+  low_bits.back() = alphabet[last ^ 1];
+  variants.push_back(low_bits);
+
+  for (const std::string& v : variants) {
+    EXPECT_FALSE(codec.Verify(v).ok()) << "accepted a non-canonical spelling: " << v;
+  }
+  codec.End(id);
+  EXPECT_FALSE(codec.Verify(id).ok());
+  for (const std::string& v : variants) {
+    EXPECT_FALSE(codec.Verify(v).ok()) << "an ended session came back as: " << v;
+  }
+}
+
 }  // namespace
 }  // namespace bastion::edge

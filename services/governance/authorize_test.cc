@@ -243,6 +243,33 @@ TEST_F(AuthorizeWorld, AVaultOutageDoesNotDenyCalls) {
   EXPECT_TRUE(Decide(ana_, "create_incident")->allowed);
 }
 
+TEST_F(AuthorizeWorld, AListOfAllowedToolsSaysWhenTheEarliestGrantBehindItEnds) {
+  auto list = [&](const std::string& user) {
+    auto r = svc_->ListAllowedTools(edge_, "acme", user, {}, "pagerduty");
+    EXPECT_TRUE(r.ok()) << r.status();
+    return *r;
+  };
+  EXPECT_EQ(list(ana_).valid_until, absl::InfiniteFuture());  // her grant never expires
+
+  // Dee: every approved tool for an hour, the read-only ones for three.
+  const absl::Time start = clock_.Now();
+  AddProfile("acme", "temp", {"oncall"}, {"user:dee@acme.com"}, start + absl::Hours(1));
+  AddProfile("acme", "temp-read", {"approved-read-only"}, {"user:dee@acme.com"}, start + absl::Hours(3));
+  AllowedTools now = list(dee_);
+  EXPECT_EQ(now.tools.size(), 3u);
+  EXPECT_EQ(now.valid_until, start + absl::Hours(1));
+
+  clock_.Advance(absl::Hours(1) + absl::Seconds(1));
+  AllowedTools later = list(dee_);
+  EXPECT_EQ(later.policy_version, now.policy_version);  // expiry bumps no version...
+  EXPECT_LT(later.tools.size(), now.tools.size());      // ...yet the list changed, when it said
+  EXPECT_EQ(later.valid_until, start + absl::Hours(3));
+
+  clock_.Advance(absl::Hours(2));
+  EXPECT_TRUE(list(dee_).tools.empty());
+  EXPECT_EQ(list(dee_).valid_until, absl::InfiniteFuture());
+}
+
 TEST_F(AuthorizeWorld, OnlyServicesGetDecisions) {
   AuthorizeInput in{"acme", ana_, {}, "pagerduty", "list_incidents"};
   EXPECT_EQ(svc_->Authorize(acme_admin_, in).status().code(), absl::StatusCode::kPermissionDenied);

@@ -691,6 +691,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListAllowedTools(Ctx* ctx, const pb::Li
     resp->set_policy_version(a.policy_version);
     resp->set_reason(ToProto(kReasons, a.reason));
     resp->set_message(a.message);
+    if (a.valid_until != absl::InfiniteFuture()) SetTime(a.valid_until, resp->mutable_valid_until());
     return absl::OkStatus();
   });
 }

@@ -267,6 +267,7 @@ TEST_F(GovernanceGrpcTest, AnAdminsReviewAndGrantReachTheEdgesDecisions) {
   EXPECT_EQ(allowed.tools(1).name(), "list_incidents");
   EXPECT_TRUE(boost::json::parse(allowed.tools(1).definition_json()).as_object().contains("inputSchema"));
   EXPECT_EQ(allowed.policy_version(), approved.policy_version() + 1);
+  EXPECT_FALSE(allowed.has_valid_until());  // no grant behind the list expires
 }
 
 TEST_F(GovernanceGrpcTest, AnAdminOfAnotherTenantCanNeitherReadNorChangeIt) {

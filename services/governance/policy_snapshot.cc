@@ -129,7 +129,7 @@ const PolicySnapshot::ServerEntry* PolicySnapshot::Gate(absl::string_view server
 
 PolicySnapshot::Grant PolicySnapshot::GrantFor(const ToolEntry& tool, absl::string_view user_id,
                                                const std::vector<std::string>& group_ids,
-                                               absl::Time now) {
+                                               absl::Time now, absl::Time* until) {
   bool found = false;
   absl::Time best = absl::InfinitePast();
   auto consider = [&](const absl::flat_hash_map<std::string, absl::Time>& grants,
@@ -144,11 +144,13 @@ PolicySnapshot::Grant PolicySnapshot::GrantFor(const ToolEntry& tool, absl::stri
     for (const std::string& g : group_ids) consider(tool.group_grants, g);
   }
   if (!found) return Grant::kNone;
+  if (until != nullptr) *until = best;
   return best > now ? Grant::kActive : Grant::kExpired;
 }
 
 DenyReason PolicySnapshot::Check(const ToolEntry& tool, absl::string_view user_id,
-                                 const std::vector<std::string>& group_ids, absl::Time now) {
+                                 const std::vector<std::string>& group_ids, absl::Time now,
+                                 absl::Time* grant_until) {
   if (tool.kill_switch) return DenyReason::kKillSwitch;
   switch (tool.state) {
     case ToolState::kApproved: break;
@@ -156,7 +158,7 @@ DenyReason PolicySnapshot::Check(const ToolEntry& tool, absl::string_view user_i
     case ToolState::kDisabled:
     case ToolState::kRemoved: return DenyReason::kToolDisabled;
   }
-  switch (GrantFor(tool, user_id, group_ids, now)) {
+  switch (GrantFor(tool, user_id, group_ids, now, grant_until)) {
     case Grant::kActive: break;
     case Grant::kNone: return DenyReason::kNotGranted;
     case Grant::kExpired: return DenyReason::kGrantExpired;
@@ -231,8 +233,10 @@ AllowedTools PolicySnapshot::Allowed(absl::string_view user_id,
     return out;
   }
   for (const ToolEntry& t : s->tools) {
-    if (Check(t, user_id, group_ids, now) == DenyReason::kNone) {
+    absl::Time until = absl::InfiniteFuture();
+    if (Check(t, user_id, group_ids, now, &until) == DenyReason::kNone) {
       out.tools.push_back(AllowedTool{t.name, t.title, t.access, t.definition_json});
+      out.valid_until = std::min(out.valid_until, until);
     }
   }
   return out;

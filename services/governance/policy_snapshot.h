@@ -39,6 +39,9 @@ struct AllowedTools {
   // Set when nothing is allowed for a reason that is not per tool.
   DenyReason reason = DenyReason::kNone;
   std::string message;
+  // The list holds until then: the earliest expiry among the grants it rests on (each listed
+  // tool counts with its latest-ending grant). Infinite when none of them expires.
+  absl::Time valid_until = absl::InfiniteFuture();
 };
 
 // Credential metadata per server id, as the vault answered (or failed to).
@@ -86,13 +89,16 @@ class PolicySnapshot {
   // Tenant- and server-level checks; nullptr with `result` filled when they deny.
   const ServerEntry* Gate(absl::string_view server, DecisionResult& result) const;
   // Tool-level checks after the gate: the reason only, then with the words for a person.
+  // `grant_until`, when given, receives when the grant that allows the tool ends.
   static DenyReason Check(const ToolEntry& tool, absl::string_view user_id,
-                          const std::vector<std::string>& group_ids, absl::Time now);
+                          const std::vector<std::string>& group_ids, absl::Time now,
+                          absl::Time* grant_until = nullptr);
   void DecideTool(const ToolEntry& tool, absl::string_view user_id,
                   const std::vector<std::string>& group_ids, absl::Time now,
                   DecisionResult& result) const;
   static Grant GrantFor(const ToolEntry& tool, absl::string_view user_id,
-                        const std::vector<std::string>& group_ids, absl::Time now);
+                        const std::vector<std::string>& group_ids, absl::Time now,
+                        absl::Time* until = nullptr);
 
   int64_t version_ = 0;
   TenantFacts facts_;

@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ctl, connect, postRaw, unique, edgeBase, issueToken } from './lib.mjs';
 
 const run = promisify(execFile);
@@ -168,6 +169,48 @@ test('a client with an open stream hears tools/list_changed when an admin grants
     const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no list_changed within 10 s')), 10000));
     const tools = await Promise.race([heard, timeout]);
     assert.deepEqual(tools, ['get_incident', 'list_incidents', 'list_services']);
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  }
+});
+
+test('a user over the rate limit gets answers the SDK hands on: a tool error and a JSON-RPC error with retry advice', async () => {
+  // tests/e2e/run gives this tenant's users 2 requests/s (a burst of 4) on both edge replicas.
+  const throttled = 'e2e-throttled';
+  ctl(['tenant', 'create', throttled]);
+  ctl(['catalog', 'enable', 'pagerduty', '--tenant', throttled]);
+  ctl(['tenant', 'activate', throttled]);
+  ctl(['server', 'register', 'pagerduty', '--tenant', throttled, '--type', 'pagerduty', '--auth', 'api-key',
+       '--tool-policy', 'approve-read-only']);
+  ctl(['credential', 'set-api-key', 'pagerduty', '--tenant', throttled, '--actor-email', 'alice@acme.example'],
+      { input: `${process.env.BASTION_SIM_API_KEY}\n` });
+  ctl(['user', 'create', `rex@${throttled}.example`, '--tenant', throttled]);
+  ctl(['toolset', 'create', 'readers', '--tenant', throttled, '--server', 'pagerduty', '--tools', 'list_incidents']);
+  ctl(['profile', 'create', 'everyone', '--tenant', throttled, '--toolsets', 'readers',
+       '--members', `user:rex@${throttled}.example`]);
+  const rexToken = issueToken(`rex@${throttled}.example`, throttled);
+
+  const { client, transport } = await connect(throttled, rexToken);
+  try {
+    // Far more calls at once than the budget: every one is answered, none is a transport failure.
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, () => client.callTool({ name: 'list_incidents', arguments: {} })));
+    const limited = calls.filter((r) => r.isError);
+    assert.ok(limited.length > 0, 'some calls should be over the limit');
+    for (const r of limited) {
+      assert.match(r.content[0].text, /^Rate limited: .* Wait \d+ seconds? and retry\.$/);
+    }
+    assert.ok(calls.some((r) => !r.isError), 'the calls within the budget run');
+
+    const lists = await Promise.allSettled(Array.from({ length: 8 }, () => client.listTools()));
+    const refused = lists.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    assert.ok(refused.length > 0, 'some tools/list requests should be over the limit');
+    for (const err of refused) {
+      assert.ok(err instanceof McpError, `expected an MCP error, got ${err}`);
+      assert.equal(err.code, -32002);
+      assert.ok(Number.isInteger(err.data.retryAfterSeconds) && err.data.retryAfterSeconds >= 1);
+    }
   } finally {
     await transport.terminateSession().catch(() => {});
     await client.close();

@@ -6,14 +6,23 @@
 #include <set>
 
 #include "absl/synchronization/mutex.h"
+#include "common/time/clock.h"
 #include "services/edge/backends.h"
 
 namespace bastion::edge {
 
 class FakeDirectory : public TenantDirectory {
  public:
-  void AddToken(const std::string& token, Identity id) { tokens_[token] = std::move(id); }
+  void AddToken(const std::string& token, Identity id) {
+    absl::MutexLock l(&mu_);
+    tokens_[token] = std::move(id);
+  }
+  void Revoke(const std::string& token) {
+    absl::MutexLock l(&mu_);
+    tokens_.erase(token);
+  }
   absl::StatusOr<Identity> Authenticate(const std::string& token) override {
+    absl::MutexLock l(&mu_);
     ++authentications;
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return absl::UnauthenticatedError("unknown client token");
@@ -28,34 +37,45 @@ class FakeDirectory : public TenantDirectory {
   int authentications = 0;
 
  private:
-  std::map<std::string, Identity> tokens_;
+  absl::Mutex mu_;
+  std::map<std::string, Identity> tokens_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TenantAccess> access_;
 };
 
 class FakePolicy : public PolicyClient {
  public:
-  void Allow(const std::string& user_id, const std::string& tool) {
+  // Grants with an expiry need a clock to tell whether they still hold.
+  explicit FakePolicy(const Clock* clock = nullptr) : clock_(clock) {}
+  void Allow(const std::string& user_id, const std::string& tool,
+             absl::Time until = absl::InfiniteFuture()) {
     absl::MutexLock l(&mu_);
-    allowed_[user_id].insert(tool);
+    allowed_[user_id][tool] = until;
   }
   absl::StatusOr<AllowedTools> ListAllowedTools(const Identity& who, const std::string& server) override {
     if (server != "pagerduty") return absl::NotFoundError("no such server");
     absl::MutexLock l(&mu_);
     AllowedTools out;
-    for (const auto& t : allowed_[who.user_id]) out.names.push_back(t);
+    for (const auto& [tool, until] : allowed_[who.user_id]) {
+      if (until <= Now()) continue;
+      out.names.push_back(tool);
+      out.valid_until = std::min(out.valid_until, until);
+    }
     out.policy_version = 7;
     return out;
   }
   absl::StatusOr<Decision> Authorize(const Identity& who, const std::string& server,
                                      const std::string& tool) override {
     absl::MutexLock l(&mu_);
-    if (allowed_[who.user_id].count(tool)) return Decision{true, "allowed", ""};
+    auto it = allowed_[who.user_id].find(tool);
+    if (it != allowed_[who.user_id].end() && it->second > Now()) return Decision{true, "allowed", ""};
     return Decision{false, "not_granted", "the tool is not in any toolset granted to you"};
   }
 
  private:
+  absl::Time Now() const { return clock_ != nullptr ? clock_->Now() : absl::Now(); }
+  const Clock* clock_;
   absl::Mutex mu_;
-  std::map<std::string, std::set<std::string>> allowed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, absl::Time>> allowed_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeCredentials : public CredentialClient {
