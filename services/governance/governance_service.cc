@@ -30,10 +30,12 @@ constexpr int kVerifyPageSize = 1000;
 constexpr size_t kMaxRecordBatch = 1000;
 constexpr size_t kMaxEventIdLength = 128;
 
+// Decisions, allowed tools, policy watches and audit records serve the edge alone (and the
+// operator); any other service identity is refused like a tenant user.
 absl::Status RequireDecisionCaller(const auth::Caller& c) {
-  if (c.kind == Kind::kService || c.kind == Kind::kOperator) return absl::OkStatus();
+  if (c.is_service("edge") || c.kind == Kind::kOperator) return absl::OkStatus();
   if (c.kind == Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
-  return absl::PermissionDeniedError("only Bastion services may call this");
+  return absl::PermissionDeniedError("only the edge service may call this");
 }
 
 json::array Strings(const std::vector<std::string>& v) {
@@ -970,6 +972,7 @@ absl::StatusOr<PolicyWatch> GovernanceService::WatchPolicy(const Caller& caller,
                                                            const std::string& tenant,
                                                            PolicyCache::Watcher on_version) {
   std::string tenant_id;
+  if (caller.kind == Kind::kService) RETURN_IF_ERROR(RequireDecisionCaller(caller));
   if (caller.kind == Kind::kService || caller.kind == Kind::kOperator) {
     if (tenant.empty()) {
       // Every tenant's changes, as they happen: what an edge replica needs to drop its caches.
