@@ -54,8 +54,9 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
   Reactor* ListEndedSessions(Ctx*, const pb::ListEndedSessionsRequest*, pb::ListEndedSessionsResponse*) override;
 
  private:
-  // Runs `fn(caller)` on the executor once the caller is known.
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const Caller&)> fn);
+  // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const Caller&)> fn);
   absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& ctx);
 
   TenantService& svc_;
