@@ -470,6 +470,7 @@ absl::StatusOr<Caller> TenantService::CallerForToken(const std::string& token) {
 
 absl::Status TenantService::EndSession(const Caller& caller, const std::string& session_hash,
                                        absl::Time expires_at) {
+  if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
   if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
     return absl::PermissionDeniedError("only the edge may end MCP sessions");
   }
@@ -485,6 +486,7 @@ absl::Status TenantService::EndSession(const Caller& caller, const std::string& 
 
 absl::StatusOr<std::vector<EndedSession>> TenantService::ListEndedSessions(const Caller& caller,
                                                                            int64_t after_seq, int limit) {
+  if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
   if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
     return absl::PermissionDeniedError("only the edge may read ended MCP sessions");
   }
