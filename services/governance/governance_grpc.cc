@@ -782,4 +782,15 @@ grpc::ServerWriteReactor<pb::ExportAuditChunk>* GovernanceGrpc::ExportAudit(Ctx*
   return new ExportReactor(svc_, callers_, executor_, ctx, *req);
 }
 
+GovernanceGrpc::Reactor* GovernanceGrpc::DeleteTenantPolicy(Ctx* ctx, const pb::DeleteTenantPolicyRequest* req,
+                                                            pb::DeleteTenantPolicyResponse* resp) {
+  return Call(ctx, *req, "DeleteTenantPolicy", [=](const auth::Caller& c) -> absl::Status {
+    ASSIGN_OR_RETURN(GovernanceService::TenantPolicyDeletion d, svc_.DeleteTenantPolicy(c, req->tenant()));
+    resp->set_servers_deleted(d.servers_deleted);
+    resp->set_profiles_deleted(d.profiles_deleted);
+    SetTime(d.audit_kept_until, resp->mutable_audit_kept_until());
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace bastion::governance

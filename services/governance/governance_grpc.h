@@ -55,6 +55,7 @@ class GovernanceGrpc final : public pb::GovernanceService::CallbackService {
 
   grpc::ServerWriteReactor<pb::PolicyVersion>* WatchPolicy(Ctx*, const pb::WatchPolicyRequest*) override;
   grpc::ServerWriteReactor<pb::ExportAuditChunk>* ExportAudit(Ctx*, const pb::ExportAuditRequest*) override;
+  Reactor* DeleteTenantPolicy(Ctx*, const pb::DeleteTenantPolicyRequest*, pb::DeleteTenantPolicyResponse*) override;
 
  private:
   // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.

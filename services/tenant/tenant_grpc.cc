@@ -187,6 +187,10 @@ TenantGrpc::Reactor* TenantGrpc::SetKillSwitch(Ctx* ctx, const pb::SetKillSwitch
   return Call(ctx, *req, "SetKillSwitch", TENANT_REPLY(svc_.SetKillSwitch(c, req->tenant(), req->on())));
 }
 
+TenantGrpc::Reactor* TenantGrpc::DeleteTenant(Ctx* ctx, const pb::TenantRef* req, pb::Tenant* resp) {
+  return Call(ctx, *req, "DeleteTenant", TENANT_REPLY(svc_.DeleteTenant(c, req->tenant())));
+}
+
 TenantGrpc::Reactor* TenantGrpc::CheckAccess(Ctx* ctx, const pb::TenantRef* req, pb::CheckAccessResponse* resp) {
   return Call(ctx, *req, "CheckAccess", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(AccessCheck a, svc_.CheckAccess(c, req->tenant()));

@@ -32,6 +32,7 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
   Reactor* ActivateAiAccess(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* DeactivateAiAccess(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* SetKillSwitch(Ctx*, const pb::SetKillSwitchRequest*, pb::Tenant*) override;
+  Reactor* DeleteTenant(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* CheckAccess(Ctx*, const pb::TenantRef*, pb::CheckAccessResponse*) override;
   Reactor* ListCatalog(Ctx*, const pb::ListCatalogRequest*, pb::ListCatalogResponse*) override;
   Reactor* EnableCatalogEntry(Ctx*, const pb::CatalogEntryRequest*, pb::CatalogEntry*) override;

@@ -219,6 +219,21 @@ absl::StatusOr<Tenant> TenantService::SetKillSwitch(const Caller& caller, const 
   return store_.UpdateTenant(t, clock_.Now());
 }
 
+absl::StatusOr<Tenant> TenantService::DeleteTenant(const Caller& caller, const std::string& tenant) {
+  RETURN_IF_ERROR(RequireOperator(caller));
+  ASSIGN_OR_RETURN(Tenant t, ResolveTenant(tenant));
+  if (t.active) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tenant ", t.slug, " still has AI access active: deactivate it before deleting it"));
+  }
+  absl::Status s = store_.DeleteTenant(t.id);
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("tenant '", tenant, "' not found"));
+  }
+  RETURN_IF_ERROR(s);
+  return t;
+}
+
 absl::StatusOr<AccessCheck> TenantService::CheckAccess(const Caller& caller, const std::string& tenant) {
   RETURN_IF_ERROR(RequireService(caller, {"edge"}));
   ASSIGN_OR_RETURN(Tenant t, ResolveTenant(tenant));

@@ -252,4 +252,14 @@ VaultGrpc::Reactor* VaultGrpc::RotateKek(Ctx* ctx, const pb::RotateKekRequest* r
 
 #undef VAULT_REPLY
 
+VaultGrpc::Reactor* VaultGrpc::DeleteTenantSecrets(Ctx* ctx, const pb::DeleteTenantSecretsRequest* req,
+                                                   pb::DeleteTenantSecretsResponse* resp) {
+  return Call(ctx, *req, "DeleteTenantSecrets", [=](const Caller& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto deleted, svc_.DeleteTenantSecrets(c, req->tenant()));
+    resp->set_credentials_deleted(deleted.first);
+    resp->set_data_key_destroyed(deleted.second);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace bastion::vault

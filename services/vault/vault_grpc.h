@@ -40,6 +40,8 @@ class VaultGrpc final : public pb::VaultService::CallbackService {
   Reactor* GetUpstreamCredential(Ctx*, const pb::GetUpstreamCredentialRequest*,
                                  pb::UpstreamCredential*) override;
   Reactor* RotateKek(Ctx*, const pb::RotateKekRequest*, pb::RotateKekResponse*) override;
+  Reactor* DeleteTenantSecrets(Ctx*, const pb::DeleteTenantSecretsRequest*,
+                               pb::DeleteTenantSecretsResponse*) override;
 
  private:
   // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.

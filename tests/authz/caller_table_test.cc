@@ -105,6 +105,8 @@ const std::map<std::string, Row>& TenantTable() {
       {"ActivateAiAccess", {kAdminOnly}},
       {"DeactivateAiAccess", {kAdminOnly}},
       {"SetKillSwitch", {kAdminOnly, R"({"tenant":"acme","on":false})"}},
+      // Allowed calls name a tenant that does not exist: the table must not delete acme.
+      {"DeleteTenant", {kOperatorOnly, R"({"tenant":"nosuch"})"}},
       {"CheckAccess", {"UUAPPAPPPUU"}},
       {"ListCatalog", {"UUPPAAANPUU"}},  // governance checks the catalog
       {"EnableCatalogEntry", {kOperatorOnly, R"({"tenant":"acme","key":"pagerduty"})"}},
@@ -144,6 +146,7 @@ const std::map<std::string, Row>& VaultTable() {
       {"RevokeUserGrant", {"UUPPPAANAUU", R"({"tenant":"acme","server":"pagerduty","user":"ana@acme.com"})"}},
       {"GetUpstreamCredential", {kEdgeOnly, R"({"tenant":"acme","server":"pagerduty","user":"ana@acme.com"})"}},
       {"RotateKek", {kOperatorOnly}},
+      {"DeleteTenantSecrets", {kOperatorOnly, R"({"tenant":"nosuch"})"}},
   };
   return *t;
 }
@@ -176,6 +179,7 @@ const std::map<std::string, Row>& GovernanceTable() {
       {"VerifyAuditChain", {kAdminOnly}},
       {"GetAuditSettings", {kAdminOnly}},
       {"UpdateAuditSettings", {kAdminOnly}},
+      {"DeleteTenantPolicy", {kOperatorOnly, R"({"tenant":"nosuch"})"}},
   };
   return *t;
 }
