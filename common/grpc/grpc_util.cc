@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/crypto/crypto.h"
+#include "common/grpc/request_check.h"
 #include "common/grpc/tls.h"
 #include "common/log/log.h"
 
@@ -165,16 +166,19 @@ void CallRunner::Record(const char* method, grpc::StatusCode code, absl::Duratio
 }
 
 grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* ctx, const char* method,
+                                          const google::protobuf::Message& request,
                                           std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
   const std::string request_id = Metadata(*ctx, "x-request-id").value_or(crypto::NewUuid());
-  const bool queued = executor_.TrySubmit([this, ctx, reactor, method, start, request_id,
+  const bool queued = executor_.TrySubmit([this, ctx, reactor, method, start, request_id, &request,
                                            work = std::move(work)] {
     log::ScopedRequestId rid(request_id);
     grpc::Status status;
     if (ctx->IsCancelled() || absl::FromChrono(ctx->deadline()) <= absl::Now()) {
       status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before the call ran");
+    } else if (absl::Status bad = CheckRequestStrings(request); !bad.ok()) {
+      status = ToGrpc(bad);
     } else {
       absl::Status s = work();
       if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnknown) {

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "common/exec/executor.h"
 #include "common/metrics/registry.h"
+#include "google/protobuf/message.h"
 
 namespace bastion::grpcutil {
 
@@ -78,8 +79,11 @@ class CallRunner {
   CallRunner(std::string service, Executor& executor, metrics::Registry& registry);
 
   // `work` runs on the executor; its status finishes the call. Queue full -> RESOURCE_EXHAUSTED;
-  // an expired deadline -> DEADLINE_EXCEEDED without running the work.
+  // an expired deadline -> DEADLINE_EXCEEDED without running the work; a string field of
+  // `request` holding NUL or invalid UTF-8 -> INVALID_ARGUMENT naming it, without running the
+  // work (CheckRequestStrings). `request` must outlive the call, as gRPC's request does.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const char* method,
+                                const google::protobuf::Message& request,
                                 std::function<absl::Status()> work);
 
  private:

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -158,6 +159,14 @@ absl::StatusOr<crypto::SecretString> Context::ReadSecret(const std::string& file
     read = ReadBounded(in_, /*one_line=*/false, "stdin", what);
   }
   return read;
+}
+
+bool Context::Confirm(absl::string_view prompt, absl::string_view expected) {
+  if (!options_.stdin_is_terminal) return false;
+  err_ << prompt << std::flush;
+  std::string line;
+  if (!std::getline(in_, line)) return false;
+  return absl::StripAsciiWhitespace(line) == expected;
 }
 
 std::shared_ptr<grpc::Channel> Context::Channel(Service service) {

@@ -85,6 +85,10 @@ class Context {
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
 
+  // Asks a person at the terminal to type `expected` to go on (a destructive command's
+  // confirmation). False when stdin is not a terminal: such a command needs --yes instead.
+  bool Confirm(absl::string_view prompt, absl::string_view expected);
+
   // A secret that must never be on the command line (shell history, ps): the contents of the
   // file named by --<file_flag> when given, else stdin (all of it from a pipe; one line from a
   // terminal, prompted for on stderr and not echoed). One trailing newline is trimmed. An empty

@@ -14,7 +14,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status/status_macros.h"
+#include "proto/bastion/governance/v1/governance.grpc.pb.h"
 #include "proto/bastion/tenant/v1/tenant.grpc.pb.h"
+#include "proto/bastion/vault/v1/vault.grpc.pb.h"
 #include "services/ctl/commands.h"
 #include "services/ctl/output.h"
 
@@ -236,6 +238,50 @@ absl::Status TenantSetAccess(Context& ctx, bool active) {
   RETURN_IF_ERROR(ctx.Call(kTenant, active ? &Stub::ActivateAiAccess : &Stub::DeactivateAiAccess, req, &t));
   if (ctx.json()) return PrintJson(ctx.out(), t);
   ctx.out() << "AI access for tenant " << t.slug() << " is now " << Active(t.ai_access_active()) << ".\n";
+  return absl::OkStatus();
+}
+
+// Removes a tenant for good, in an order that is safe to re-run after a failure part way: the
+// vault destroys its data key and credentials (crypto-shredding them), governance drops its
+// policy and keeps its audit log for the retention period, and the tenant service deletes the
+// tenant last, with its users, groups and tokens. Until that last step the tenant still exists,
+// so running the command again finishes the job.
+absl::Status TenantDelete(Context& ctx) {
+  const std::string& slug = ctx.arg(0);
+  pb::GetTenantRequest get;
+  get.set_tenant(slug);
+  pb::Tenant t;
+  RETURN_IF_ERROR(ctx.Call(kTenant, &Stub::GetTenant, get, &t));
+  if (t.ai_access_active()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tenant ", t.slug(), " still has AI access active; run `bastionctl tenant deactivate ", t.slug(),
+        "` first (and export its audit log with `bastionctl audit export` if you need a copy)"));
+  }
+  if (!ctx.has_flag("yes") &&
+      !ctx.Confirm(absl::StrCat("This destroys tenant ", t.slug(), "'s credentials, grants, users and tokens "
+                                "for good. Type the tenant's slug to go on: "),
+                   t.slug())) {
+    return UsageError(absl::StrCat("not deleted: confirm by typing '", t.slug(),
+                                   "' at the prompt, or pass --yes when not at a terminal"));
+  }
+  ::bastion::vault::v1::DeleteTenantSecretsRequest secrets;
+  secrets.set_tenant(t.id());
+  ::bastion::vault::v1::DeleteTenantSecretsResponse shredded;
+  RETURN_IF_ERROR(ctx.Call(Service::kVault, &::bastion::vault::v1::VaultService::Stub::DeleteTenantSecrets, secrets,
+                           &shredded));
+  ::bastion::governance::v1::DeleteTenantPolicyRequest policy;
+  policy.set_tenant(t.id());
+  ::bastion::governance::v1::DeleteTenantPolicyResponse dropped;
+  RETURN_IF_ERROR(ctx.Call(Service::kGovernance, &::bastion::governance::v1::GovernanceService::Stub::DeleteTenantPolicy,
+                           policy, &dropped));
+  pb::TenantRef ref;
+  ref.set_tenant(t.id());
+  pb::Tenant deleted;
+  RETURN_IF_ERROR(ctx.Call(kTenant, &Stub::DeleteTenant, ref, &deleted));
+  if (ctx.json()) return PrintJson(ctx.out(), deleted);
+  ctx.out() << "Deleted tenant " << t.slug() << " (id " << t.id() << "): " << shredded.credentials_deleted()
+            << " credential(s) and its data key destroyed; its users, groups and tokens are gone. Its audit "
+            << "log stays under the old id until " << FormatTime(dropped.audit_kept_until()) << ".\n";
   return absl::OkStatus();
 }
 
@@ -521,6 +567,9 @@ std::vector<Command> TenantCommands() {
        [](Context& c) { return TenantSetAccess(c, false); }},
       {"tenant", "kill-switch", {"<slug>", "on|off"}, {}, "Stop (on) or allow (off) all MCP traffic of a tenant.",
        TenantKillSwitch},
+      {"tenant", "delete", {"<slug>"}, {{"yes", ""}},
+       "Delete a deactivated tenant for good: secrets destroyed, audit log kept for its retention.",
+       TenantDelete},
       {"tenant",
        "settings",
        {"<slug>"},

@@ -25,6 +25,12 @@
 #include "gtest/gtest.h"
 #include "proto/bastion/vault/v1/vault.grpc.pb.h"
 #include "services/ctl/cli.h"
+#include "services/governance/governance_grpc.h"
+#include "services/governance/governance_migrations.h"
+#include "services/governance/governance_service.h"
+#include "services/governance/pagerduty_tool_source.h"
+#include "services/governance/pg_governance_store.h"
+#include "services/governance/vault_credential_info.h"
 #include "services/tenant/client/tenant_client.h"
 #include "services/tenant/testing/test_tenant_server.h"
 #include "services/vault/envelope.h"
@@ -44,6 +50,7 @@ namespace vpb = ::bastion::vault::v1;
 constexpr char kOperatorToken[] = "op-secret-token";
 constexpr char kEdgeToken[] = "edge-service-token";
 constexpr char kVaultToken[] = "vault-service-token";
+constexpr char kGovernanceToken[] = "governance-service-token";
 // Keys the simulator accepts, and one it does not.
 constexpr char kApiKey[] = "u+AcmeRestApiKey0001";
 constexpr char kNewApiKey[] = "u+AcmeRestApiKey0002";
@@ -82,6 +89,7 @@ class VaultCommandsTest : public ::testing::Test {
   void SetUp() override {
     StartTenantService();
     StartVault();
+    StartGovernance();
     // Two tenants with an admin each, and a member of acme who will authorize OAuth.
     Ok({"tenant", "create", "acme"});
     Ok({"tenant", "create", "globex"});
@@ -93,6 +101,7 @@ class VaultCommandsTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (governance_server_ != nullptr) governance_server_->Shutdown();
     if (vault_server_ != nullptr) vault_server_->Shutdown();
     tenant_server_.reset();
     if (vault_executor_ != nullptr) vault_executor_->Shutdown();
@@ -104,7 +113,8 @@ class VaultCommandsTest : public ::testing::Test {
   }
 
   void StartTenantService() {
-    auto server = tenant::TestTenantServer::Start({kOperatorToken, {{"vault", kVaultToken}}});
+    auto server = tenant::TestTenantServer::Start(
+        {kOperatorToken, {{"vault", kVaultToken}, {"governance", kGovernanceToken}}});
     ASSERT_TRUE(server.ok()) << server.status();
     tenant_server_ = *std::move(server);
     tenant_address_ = tenant_server_->address();
@@ -153,6 +163,21 @@ class VaultCommandsTest : public ::testing::Test {
     edge_ = vpb::VaultService::NewStub(grpc::CreateChannel(vault_address_, grpc::InsecureChannelCredentials()));
   }
 
+  // Governance on the vault's database, for `tenant delete`'s middle step.
+  void StartGovernance() {
+    ASSERT_TRUE(pg::Migrate(*vault_pool_, "governance", migrations::governance_migrations()).ok());
+    governance_store_ = std::make_unique<governance::PgGovernanceStore>(*vault_pool_);
+    governance_tenants_ = std::make_unique<tenant::GrpcTenantClient>(
+        grpc::CreateChannel(tenant_address_, grpc::InsecureChannelCredentials()), kGovernanceToken);
+    governance_credentials_ = std::make_unique<governance::VaultCredentialInfo>(
+        grpc::CreateChannel(vault_address_, grpc::InsecureChannelCredentials()), kGovernanceToken);
+    governance_logic_ = std::make_unique<governance::GovernanceService>(
+        *governance_store_, RealClock::Get(), *governance_tenants_, catalog_, *governance_credentials_);
+    governance_grpc_ = std::make_unique<governance::GovernanceGrpc>(*governance_logic_, *vault_runner_, *callers_,
+                                                                    *vault_executor_);
+    governance_server_ = Serve(governance_grpc_.get(), &governance_address_);
+  }
+
   std::unique_ptr<grpc::Server> Serve(grpc::Service* service, std::string* address) {
     grpc::ServerBuilder b;
     int port = 0;
@@ -171,7 +196,9 @@ class VaultCommandsTest : public ::testing::Test {
   // Runs bastionctl with `in` as its stdin, as the operator unless `admin_token` says otherwise.
   Result Ctl(const std::vector<std::string>& args, const std::string& in = "",
              const std::string& admin_token = kOperatorToken, bool terminal = false) {
-    Env env{{{"BASTION_TENANT_ADDR", tenant_address_}, {"BASTION_VAULT_ADDR", vault_address_}}};
+    Env env{{{"BASTION_TENANT_ADDR", tenant_address_},
+             {"BASTION_VAULT_ADDR", vault_address_},
+             {"BASTION_GOVERNANCE_ADDR", governance_address_}}};
     env.stdin_is_terminal = terminal;
     if (!admin_token.empty()) env.vars["BASTION_ADMIN_TOKEN"] = admin_token;
     std::istringstream stdin_stream(in);
@@ -258,6 +285,15 @@ class VaultCommandsTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> vault_server_;
   std::string vault_address_;
   std::unique_ptr<vpb::VaultService::Stub> edge_;
+
+  governance::PagerDutyToolSource catalog_;
+  std::unique_ptr<governance::PgGovernanceStore> governance_store_;
+  std::unique_ptr<tenant::GrpcTenantClient> governance_tenants_;
+  std::unique_ptr<governance::VaultCredentialInfo> governance_credentials_;
+  std::unique_ptr<governance::GovernanceService> governance_logic_;
+  std::unique_ptr<governance::GovernanceGrpc> governance_grpc_;
+  std::unique_ptr<grpc::Server> governance_server_;
+  std::string governance_address_;
 
   std::string acme_admin_;
   std::string globex_admin_;
@@ -485,6 +521,41 @@ TEST_F(VaultCommandsTest, KekRotateIsForTheOperatorAndKeepsEveryCredentialUsable
   ASSERT_TRUE(keys_->Reload().ok());
   envelope_->ClearCache();
   EXPECT_EQ(Ctl({"credential", "verify", "pagerduty", "--tenant", "acme"}, "", acme_admin_).code, 0);
+}
+
+TEST_F(VaultCommandsTest, TenantDeleteShredsTheTenantAndFreesItsSlug) {
+  Ok({"credential", "set-api-key", "pagerduty", "--tenant", "acme", "--actor-email", "actor@acme.com",
+      "--access", "full"},
+     absl::StrCat(kApiKey, "\n"));
+  Ok({"tenant", "activate", "acme"});
+
+  // Still active: refused, nothing touched.
+  Result active = Ctl({"tenant", "delete", "acme", "--yes"});
+  EXPECT_EQ(active.code, 1);
+  EXPECT_TRUE(absl::StrContains(active.err, "bastionctl tenant deactivate acme")) << active.err;
+  Ok({"tenant", "deactivate", "acme"});
+  // Not at a terminal and no --yes; at a terminal, the wrong answer: refused.
+  Result unconfirmed = Ctl({"tenant", "delete", "acme"});
+  EXPECT_EQ(unconfirmed.code, 2);
+  EXPECT_TRUE(absl::StrContains(unconfirmed.err, "--yes")) << unconfirmed.err;
+  Result wrong = Ctl({"tenant", "delete", "acme"}, "globex\n", kOperatorToken, /*terminal=*/true);
+  EXPECT_EQ(wrong.code, 2);
+  // An admin may not delete their own tenant.
+  EXPECT_EQ(Ctl({"tenant", "delete", "acme", "--yes"}, "", acme_admin_).code, 1);
+  EXPECT_TRUE(absl::StrContains(Ok({"credential", "info", "pagerduty", "--tenant", "acme"}), "****0001"));
+
+  Result deleted = Ctl({"tenant", "delete", "acme"}, "acme\n", kOperatorToken, /*terminal=*/true);
+  ASSERT_EQ(deleted.code, 0) << deleted.err;
+  EXPECT_TRUE(absl::StrContains(deleted.out, "Deleted tenant acme")) << deleted.out;
+  EXPECT_TRUE(absl::StrContains(deleted.out, "1 credential(s)")) << deleted.out;
+
+  // The admin's token is dead at once; the slug is free and names a new, empty tenant.
+  EXPECT_EQ(Ctl({"user", "list", "--tenant", "acme"}, "", acme_admin_).code, 1);
+  EXPECT_EQ(Ctl({"tenant", "get", "acme"}).code, 1);
+  Ok({"tenant", "create", "acme"});
+  EXPECT_EQ(Ctl({"credential", "info", "pagerduty", "--tenant", "acme"}).code, 1);
+  // Globex is untouched.
+  EXPECT_EQ(Ctl({"tenant", "get", "globex"}).code, 0);
 }
 
 }  // namespace

@@ -281,6 +281,25 @@ TEST_F(AuthorizeWorld, OnlyServicesGetDecisions) {
   EXPECT_EQ(svc_->Authorize(edge_, in).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Issue 11, defect 1: any service identity passed the decision check; only the edge uses it.
+TEST_F(AuthorizeWorld, OnlyTheEdgeGetsDecisionsAmongServices) {
+  AuthorizeInput in{"acme", ana_, {}, "pagerduty", "list_incidents"};
+  for (const char* name : {"vault", "governance", "tenant"}) {
+    auth::Caller service;
+    service.kind = auth::Caller::Kind::kService;
+    service.service = name;
+    EXPECT_EQ(svc_->Authorize(service, in).status().code(), absl::StatusCode::kPermissionDenied) << name;
+    EXPECT_EQ(svc_->ListAllowedTools(service, "acme", ana_, {}, "pagerduty").status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << name;
+    EXPECT_EQ(svc_->WatchPolicy(service, "", [](auto&, int64_t) {}).status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << name;
+    EXPECT_EQ(svc_->RecordToolCalls(service, {}).status().code(), absl::StatusCode::kPermissionDenied) << name;
+  }
+  EXPECT_TRUE(svc_->Authorize(edge_, in).ok());
+}
+
 TEST_F(AuthorizeWorld, ListAllowedToolsGivesTheReasonWhenTheWholeServerIsOff) {
   tenants_.Update(acme_, [](auto& t) { t.set_ai_access_active(false); });
   auto replica = NewService();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc/request_check.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -444,11 +445,20 @@ class ExportReactor final : public grpc::ServerWriteReactor<pb::ExportAuditChunk
   pb::ExportAuditChunk msg_;
 };
 
+// A stream refused before it starts (its request failed the shared string check).
+template <typename T>
+class RefusedStream final : public grpc::ServerWriteReactor<T> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
-grpc::ServerUnaryReactor* GovernanceGrpc::Call(
-    Ctx* ctx, const char* method, std::function<absl::Status(const auth::Caller&)> fn) {
-  return runner_.Run(ctx, method, [this, ctx, fn = std::move(fn)]() -> absl::Status {
+grpc::ServerUnaryReactor* GovernanceGrpc::Call(Ctx* ctx, const google::protobuf::Message& req,
+                                                const char* method,
+                                                std::function<absl::Status(const auth::Caller&)> fn) {
+  return runner_.Run(ctx, method, req, [this, ctx, fn = std::move(fn)]() -> absl::Status {
     ASSIGN_OR_RETURN(auth::Caller caller, callers_.Resolve(*ctx));
     return fn(caller);
   });
@@ -456,7 +466,7 @@ grpc::ServerUnaryReactor* GovernanceGrpc::Call(
 
 GovernanceGrpc::Reactor* GovernanceGrpc::RegisterServer(Ctx* ctx, const pb::RegisterServerRequest* req,
                                                         pb::RegisterServerResponse* resp) {
-  return Call(ctx, "RegisterServer", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RegisterServer", [=](const auth::Caller& c) -> absl::Status {
     ServerSpec spec;
     spec.name = req->name();
     if (req->type() != pb::SERVER_TYPE_UNSPECIFIED && req->type() != pb::SERVER_TYPE_PAGERDUTY) {
@@ -474,7 +484,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::RegisterServer(Ctx* ctx, const pb::Regi
 }
 
 GovernanceGrpc::Reactor* GovernanceGrpc::GetServer(Ctx* ctx, const pb::ServerRef* req, pb::Server* resp) {
-  return Call(ctx, "GetServer", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "GetServer", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Server s, svc_.GetServer(c, req->tenant(), req->server()));
     ToProto(s, resp);
     return absl::OkStatus();
@@ -483,7 +493,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::GetServer(Ctx* ctx, const pb::ServerRef
 
 GovernanceGrpc::Reactor* GovernanceGrpc::ListServers(Ctx* ctx, const pb::ListServersRequest* req,
                                                      pb::ListServersResponse* resp) {
-  return Call(ctx, "ListServers", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListServers", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<Server> servers, svc_.ListServers(c, req->tenant()));
     for (const Server& s : servers) ToProto(s, resp->add_servers());
     return absl::OkStatus();
@@ -492,7 +502,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListServers(Ctx* ctx, const pb::ListSer
 
 GovernanceGrpc::Reactor* GovernanceGrpc::UpdateServer(Ctx* ctx, const pb::UpdateServerRequest* req,
                                                       pb::Server* resp) {
-  return Call(ctx, "UpdateServer", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "UpdateServer", [=](const auth::Caller& c) -> absl::Status {
     ServerUpdate u;
     if (req->has_region()) {
       ASSIGN_OR_RETURN(u.region, FromProto(kRegions, req->region(), "region"));
@@ -512,7 +522,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::UpdateServer(Ctx* ctx, const pb::Update
 
 GovernanceGrpc::Reactor* GovernanceGrpc::DeleteServer(Ctx* ctx, const pb::ServerRef* req,
                                                       pb::DeleteServerResponse* resp) {
-  return Call(ctx, "DeleteServer", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DeleteServer", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(ServerDeletion d, svc_.DeleteServer(c, req->tenant(), req->server()));
     resp->set_tools_deleted(d.tools_deleted);
     for (const auto& n : d.toolsets_deleted) resp->add_toolsets_deleted(n);
@@ -521,7 +531,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::DeleteServer(Ctx* ctx, const pb::Server
 }
 
 GovernanceGrpc::Reactor* GovernanceGrpc::SyncTools(Ctx* ctx, const pb::ServerRef* req, pb::SyncSummary* resp) {
-  return Call(ctx, "SyncTools", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "SyncTools", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(SyncSummary s, svc_.SyncTools(c, req->tenant(), req->server()));
     ToProto(s, resp);
     return absl::OkStatus();
@@ -530,7 +540,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::SyncTools(Ctx* ctx, const pb::ServerRef
 
 GovernanceGrpc::Reactor* GovernanceGrpc::ListTools(Ctx* ctx, const pb::ListToolsRequest* req,
                                                    pb::ListToolsResponse* resp) {
-  return Call(ctx, "ListTools", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListTools", [=](const auth::Caller& c) -> absl::Status {
     std::optional<ToolState> state;
     if (req->state() != pb::TOOL_STATE_UNSPECIFIED) {
       ASSIGN_OR_RETURN(state, FromProto(kStates, req->state(), "state"));
@@ -543,7 +553,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListTools(Ctx* ctx, const pb::ListTools
 
 GovernanceGrpc::Reactor* GovernanceGrpc::SetToolState(Ctx* ctx, const pb::SetToolStateRequest* req,
                                                       pb::SetToolStateResponse* resp) {
-  return Call(ctx, "SetToolState", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "SetToolState", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(ToolState state, FromProto(kStates, req->state(), "state"));
     std::vector<std::string> tools(req->tools().begin(), req->tools().end());
     ASSIGN_OR_RETURN(ToolStateChange r, svc_.SetToolState(c, req->tenant(), req->server(), tools, state));
@@ -555,7 +565,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::SetToolState(Ctx* ctx, const pb::SetToo
 
 GovernanceGrpc::Reactor* GovernanceGrpc::SetToolKillSwitch(Ctx* ctx, const pb::SetToolKillSwitchRequest* req,
                                                            pb::Tool* resp) {
-  return Call(ctx, "SetToolKillSwitch", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "SetToolKillSwitch", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Tool t, svc_.SetToolKillSwitch(c, req->tenant(), req->server(), req->tool(), req->on()));
     ToProto(t, nullptr, resp);
     return absl::OkStatus();
@@ -564,7 +574,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::SetToolKillSwitch(Ctx* ctx, const pb::S
 
 GovernanceGrpc::Reactor* GovernanceGrpc::CreateToolset(Ctx* ctx, const pb::CreateToolsetRequest* req,
                                                        pb::Toolset* resp) {
-  return Call(ctx, "CreateToolset", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CreateToolset", [=](const auth::Caller& c) -> absl::Status {
     ToolsetSpec spec{req->name(), req->description(), req->server(),
                      std::vector<std::string>(req->tools().begin(), req->tools().end())};
     ASSIGN_OR_RETURN(ToolsetView v, svc_.CreateToolset(c, req->tenant(), spec));
@@ -575,7 +585,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::CreateToolset(Ctx* ctx, const pb::Creat
 
 GovernanceGrpc::Reactor* GovernanceGrpc::UpdateToolset(Ctx* ctx, const pb::UpdateToolsetRequest* req,
                                                        pb::Toolset* resp) {
-  return Call(ctx, "UpdateToolset", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "UpdateToolset", [=](const auth::Caller& c) -> absl::Status {
     ToolsetUpdate u;
     if (req->has_name()) u.name = req->name();
     if (req->has_description()) u.description = req->description();
@@ -588,7 +598,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::UpdateToolset(Ctx* ctx, const pb::Updat
 
 GovernanceGrpc::Reactor* GovernanceGrpc::DeleteToolset(Ctx* ctx, const pb::ToolsetRef* req,
                                                        pb::DeleteToolsetResponse* resp) {
-  return Call(ctx, "DeleteToolset", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DeleteToolset", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::string> changed, svc_.DeleteToolset(c, req->tenant(), req->toolset()));
     for (const auto& n : changed) resp->add_profiles_changed(n);
     return absl::OkStatus();
@@ -597,7 +607,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::DeleteToolset(Ctx* ctx, const pb::Tools
 
 GovernanceGrpc::Reactor* GovernanceGrpc::ListToolsets(Ctx* ctx, const pb::ListToolsetsRequest* req,
                                                       pb::ListToolsetsResponse* resp) {
-  return Call(ctx, "ListToolsets", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListToolsets", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<ToolsetView> sets, svc_.ListToolsets(c, req->tenant()));
     for (const ToolsetView& v : sets) ToProto(v, resp->add_toolsets());
     return absl::OkStatus();
@@ -606,7 +616,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListToolsets(Ctx* ctx, const pb::ListTo
 
 GovernanceGrpc::Reactor* GovernanceGrpc::CreateAccessProfile(Ctx* ctx, const pb::CreateAccessProfileRequest* req,
                                                              pb::AccessProfile* resp) {
-  return Call(ctx, "CreateAccessProfile", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CreateAccessProfile", [=](const auth::Caller& c) -> absl::Status {
     ProfileSpec spec;
     spec.name = req->name();
     spec.description = req->description();
@@ -621,7 +631,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::CreateAccessProfile(Ctx* ctx, const pb:
 
 GovernanceGrpc::Reactor* GovernanceGrpc::UpdateAccessProfile(Ctx* ctx, const pb::UpdateAccessProfileRequest* req,
                                                              pb::AccessProfile* resp) {
-  return Call(ctx, "UpdateAccessProfile", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "UpdateAccessProfile", [=](const auth::Caller& c) -> absl::Status {
     ProfileUpdate u;
     if (req->has_name()) u.name = req->name();
     if (req->has_description()) u.description = req->description();
@@ -644,14 +654,14 @@ GovernanceGrpc::Reactor* GovernanceGrpc::UpdateAccessProfile(Ctx* ctx, const pb:
 
 GovernanceGrpc::Reactor* GovernanceGrpc::DeleteAccessProfile(Ctx* ctx, const pb::AccessProfileRef* req,
                                                              pb::DeleteAccessProfileResponse*) {
-  return Call(ctx, "DeleteAccessProfile", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DeleteAccessProfile", [=](const auth::Caller& c) -> absl::Status {
     return svc_.DeleteAccessProfile(c, req->tenant(), req->profile());
   });
 }
 
 GovernanceGrpc::Reactor* GovernanceGrpc::ListAccessProfiles(Ctx* ctx, const pb::ListAccessProfilesRequest* req,
                                                             pb::ListAccessProfilesResponse* resp) {
-  return Call(ctx, "ListAccessProfiles", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListAccessProfiles", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<ProfileView> profiles, svc_.ListAccessProfiles(c, req->tenant()));
     for (const ProfileView& v : profiles) ToProto(v, resp->add_profiles());
     return absl::OkStatus();
@@ -660,7 +670,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListAccessProfiles(Ctx* ctx, const pb::
 
 GovernanceGrpc::Reactor* GovernanceGrpc::Authorize(Ctx* ctx, const pb::AuthorizeRequest* req,
                                                    pb::AuthorizeResponse* resp) {
-  return Call(ctx, "Authorize", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "Authorize", [=](const auth::Caller& c) -> absl::Status {
     AuthorizeInput in{req->tenant(), req->user_id(),
                       std::vector<std::string>(req->group_ids().begin(), req->group_ids().end()),
                       req->server(), req->tool()};
@@ -678,7 +688,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::Authorize(Ctx* ctx, const pb::Authorize
 
 GovernanceGrpc::Reactor* GovernanceGrpc::ListAllowedTools(Ctx* ctx, const pb::ListAllowedToolsRequest* req,
                                                           pb::ListAllowedToolsResponse* resp) {
-  return Call(ctx, "ListAllowedTools", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListAllowedTools", [=](const auth::Caller& c) -> absl::Status {
     std::vector<std::string> groups(req->group_ids().begin(), req->group_ids().end());
     ASSIGN_OR_RETURN(AllowedTools a, svc_.ListAllowedTools(c, req->tenant(), req->user_id(), groups, req->server()));
     for (const AllowedTool& t : a.tools) {
@@ -698,7 +708,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::ListAllowedTools(Ctx* ctx, const pb::Li
 
 GovernanceGrpc::Reactor* GovernanceGrpc::RecordToolCalls(Ctx* ctx, const pb::RecordToolCallsRequest* req,
                                                          pb::RecordToolCallsResponse* resp) {
-  return Call(ctx, "RecordToolCalls", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RecordToolCalls", [=](const auth::Caller& c) -> absl::Status {
     std::vector<ToolCallRecord> records;
     records.reserve(req->events_size());
     for (int i = 0; i < req->events_size(); ++i) {
@@ -714,7 +724,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::RecordToolCalls(Ctx* ctx, const pb::Rec
 
 GovernanceGrpc::Reactor* GovernanceGrpc::QueryAudit(Ctx* ctx, const pb::QueryAuditRequest* req,
                                                     pb::QueryAuditResponse* resp) {
-  return Call(ctx, "QueryAudit", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "QueryAudit", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(AuditFilter filter, FromProto(req->filter()));
     ASSIGN_OR_RETURN(AuditPage page, svc_.QueryAudit(c, req->tenant(), filter, req->page_size(), req->page_token()));
     for (const AuditEvent& e : page.events) ToProto(e, resp->add_events());
@@ -725,7 +735,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::QueryAudit(Ctx* ctx, const pb::QueryAud
 
 GovernanceGrpc::Reactor* GovernanceGrpc::VerifyAuditChain(Ctx* ctx, const pb::VerifyAuditChainRequest* req,
                                                           pb::VerifyAuditChainResponse* resp) {
-  return Call(ctx, "VerifyAuditChain", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "VerifyAuditChain", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(ChainCheck check, svc_.VerifyAuditChain(c, req->tenant()));
     resp->set_ok(check.ok);
     resp->set_events_checked(check.events_checked);
@@ -739,7 +749,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::VerifyAuditChain(Ctx* ctx, const pb::Ve
 
 GovernanceGrpc::Reactor* GovernanceGrpc::GetAuditSettings(Ctx* ctx, const pb::GetAuditSettingsRequest* req,
                                                           pb::AuditSettings* resp) {
-  return Call(ctx, "GetAuditSettings", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "GetAuditSettings", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto s, svc_.GetAuditSettings(c, req->tenant()));
     resp->set_tenant_id(s.first);
     resp->set_store_arguments(s.second.store_arguments);
@@ -749,7 +759,7 @@ GovernanceGrpc::Reactor* GovernanceGrpc::GetAuditSettings(Ctx* ctx, const pb::Ge
 
 GovernanceGrpc::Reactor* GovernanceGrpc::UpdateAuditSettings(Ctx* ctx, const pb::UpdateAuditSettingsRequest* req,
                                                              pb::AuditSettings* resp) {
-  return Call(ctx, "UpdateAuditSettings", [=](const auth::Caller& c) -> absl::Status {
+  return Call(ctx, *req, "UpdateAuditSettings", [=](const auth::Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto s, svc_.UpdateAuditSettings(c, req->tenant(), AuditSettings{req->store_arguments()}));
     resp->set_tenant_id(s.first);
     resp->set_store_arguments(s.second.store_arguments);
@@ -759,12 +769,29 @@ GovernanceGrpc::Reactor* GovernanceGrpc::UpdateAuditSettings(Ctx* ctx, const pb:
 
 grpc::ServerWriteReactor<pb::PolicyVersion>* GovernanceGrpc::WatchPolicy(Ctx* ctx,
                                                                         const pb::WatchPolicyRequest* req) {
+  if (absl::Status bad = grpcutil::CheckRequestStrings(*req); !bad.ok()) {
+    return new RefusedStream<pb::PolicyVersion>(grpcutil::ToGrpc(bad));
+  }
   return new WatchReactor(svc_, callers_, executor_, ctx, req->tenant());
 }
 
 grpc::ServerWriteReactor<pb::ExportAuditChunk>* GovernanceGrpc::ExportAudit(Ctx* ctx,
                                                                            const pb::ExportAuditRequest* req) {
+  if (absl::Status bad = grpcutil::CheckRequestStrings(*req); !bad.ok()) {
+    return new RefusedStream<pb::ExportAuditChunk>(grpcutil::ToGrpc(bad));
+  }
   return new ExportReactor(svc_, callers_, executor_, ctx, *req);
+}
+
+GovernanceGrpc::Reactor* GovernanceGrpc::DeleteTenantPolicy(Ctx* ctx, const pb::DeleteTenantPolicyRequest* req,
+                                                            pb::DeleteTenantPolicyResponse* resp) {
+  return Call(ctx, *req, "DeleteTenantPolicy", [=](const auth::Caller& c) -> absl::Status {
+    ASSIGN_OR_RETURN(GovernanceService::TenantPolicyDeletion d, svc_.DeleteTenantPolicy(c, req->tenant()));
+    resp->set_servers_deleted(d.servers_deleted);
+    resp->set_profiles_deleted(d.profiles_deleted);
+    SetTime(d.audit_kept_until, resp->mutable_audit_kept_until());
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace bastion::governance

@@ -55,10 +55,12 @@ class GovernanceGrpc final : public pb::GovernanceService::CallbackService {
 
   grpc::ServerWriteReactor<pb::PolicyVersion>* WatchPolicy(Ctx*, const pb::WatchPolicyRequest*) override;
   grpc::ServerWriteReactor<pb::ExportAuditChunk>* ExportAudit(Ctx*, const pb::ExportAuditRequest*) override;
+  Reactor* DeleteTenantPolicy(Ctx*, const pb::DeleteTenantPolicyRequest*, pb::DeleteTenantPolicyResponse*) override;
 
  private:
-  // Runs `fn(caller)` on the executor once the caller is known.
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const auth::Caller&)> fn);
+  // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const auth::Caller&)> fn);
 
   GovernanceService& svc_;
   grpcutil::CallRunner& runner_;

@@ -3,10 +3,12 @@
 // real PagerDuty catalog for discovery. The vault is a fake: it is another service.
 #include "services/governance/governance_grpc.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <boost/json.hpp>
 
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/pg/migrate.h"
 #include "gmock/gmock.h"
@@ -73,7 +75,8 @@ class GovernanceGrpcTest : public ::testing::Test {
     int port = 0;
     server_ = Serve(service_.get(), &port);
     ASSERT_NE(port, 0);
-    stub_ = pb::GovernanceService::NewStub(Channel(port));
+    channel_ = Channel(port);
+    stub_ = pb::GovernanceService::NewStub(channel_);
 
     acme_admin_ = TenantWithAdmin("acme");
     globex_admin_ = TenantWithAdmin("globex");
@@ -199,6 +202,7 @@ class GovernanceGrpcTest : public ::testing::Test {
   std::unique_ptr<grpcutil::CallRunner> runner_;
   std::unique_ptr<GovernanceGrpc> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::GovernanceService::Stub> stub_;
   std::string acme_admin_, globex_admin_, ana_;
 };
@@ -453,6 +457,83 @@ TEST_F(GovernanceGrpcTest, TheEdgeCanWatchEveryTenantAndAdminsCannot) {
   auto refused = stub_->WatchPolicy(admin.get(), all);
   EXPECT_FALSE(refused->Read(&heard));
   EXPECT_NE(refused->Finish().error_code(), grpc::StatusCode::OK);
+}
+
+pb::ToolCallEvent ToolCall(const std::string& user_id) {
+  pb::ToolCallEvent e;
+  e.set_event_id("22222222-2222-4222-8222-222222222222");
+  e.set_tenant("acme");
+  e.set_user_id(user_id);
+  e.set_user_email("ana@acme.com");
+  e.set_server("pagerduty");
+  e.set_tool("list_incidents");
+  e.set_decision(pb::DECISION_ALLOW);
+  e.set_reason(pb::DENY_REASON_NONE);
+  e.set_outcome(pb::OUTCOME_SUCCESS);
+  e.set_upstream_status(200);
+  return e;
+}
+
+// Issue 11, defect 7: "a\0b" was stored as "a", and the chain then reported the event altered.
+TEST_F(GovernanceGrpcTest, ARequestIdWithNulIsRefusedAndNothingIsStored) {
+  GrantAna();
+  pb::RecordToolCallsRequest rec;
+  *rec.add_events() = ToolCall(ana_);
+  rec.mutable_events(0)->set_request_id(std::string("a\0b", 3));
+  pb::RecordToolCallsResponse recorded;
+  grpc::Status s = stub_->RecordToolCalls(AsEdge().get(), rec, &recorded);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("events[0].request_id"));
+
+  pb::QueryAuditRequest q;
+  q.set_tenant("acme");
+  q.mutable_filter()->set_kind(pb::AUDIT_KIND_TOOL_CALL);
+  pb::QueryAuditResponse events;
+  ASSERT_TRUE(stub_->QueryAudit(As(acme_admin_).get(), q, &events).ok());
+  EXPECT_EQ(events.events_size(), 0);
+  pb::VerifyAuditChainRequest verify;
+  verify.set_tenant("acme");
+  pb::VerifyAuditChainResponse check;
+  ASSERT_TRUE(stub_->VerifyAuditChain(As(acme_admin_).get(), verify, &check).ok());
+  EXPECT_TRUE(check.ok());
+}
+
+// Bytes a protobuf encoder would never send for a `string`: the request as another client could
+// put it on the wire. Protobuf's parser refuses proto3 strings that are not UTF-8 before any
+// handler runs (gRPC's callback server then answers UNIMPLEMENTED, with no message); what
+// matters is that nothing runs and nothing is stored.
+TEST_F(GovernanceGrpcTest, ARequestIdThatIsNotUtf8IsRefusedAndNothingIsStored) {
+  GrantAna();
+  pb::RecordToolCallsRequest rec;
+  *rec.add_events() = ToolCall(ana_);
+  rec.mutable_events(0)->set_request_id("@@");
+  const std::string wire = absl::StrReplaceAll(rec.SerializeAsString(), {{"@@", "\xff\xfe"}});
+  grpc::Slice slice(wire);
+  grpc::ByteBuffer send(&slice, 1);
+  grpc::GenericStub generic(channel_);
+  grpc::CompletionQueue cq;
+  auto ctx = AsEdge();
+  auto call = generic.PrepareUnaryCall(ctx.get(), "/bastion.governance.v1.GovernanceService/RecordToolCalls",
+                                       send, &cq);
+  call->StartCall();
+  grpc::ByteBuffer received;
+  grpc::Status s;
+  call->Finish(&received, &s, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << "refused at once, not hung";
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+
+  pb::QueryAuditRequest q;
+  q.set_tenant("acme");
+  q.mutable_filter()->set_kind(pb::AUDIT_KIND_TOOL_CALL);
+  pb::QueryAuditResponse events;
+  ASSERT_TRUE(stub_->QueryAudit(As(acme_admin_).get(), q, &events).ok());
+  EXPECT_EQ(events.events_size(), 0);
 }
 
 TEST_F(GovernanceGrpcTest, ToolCallsRecordedTwiceAreStoredOnceAndExportAsJsonLines) {

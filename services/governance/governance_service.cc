@@ -30,10 +30,12 @@ constexpr int kVerifyPageSize = 1000;
 constexpr size_t kMaxRecordBatch = 1000;
 constexpr size_t kMaxEventIdLength = 128;
 
+// Decisions, allowed tools, policy watches and audit records serve the edge alone (and the
+// operator); any other service identity is refused like a tenant user.
 absl::Status RequireDecisionCaller(const auth::Caller& c) {
-  if (c.kind == Kind::kService || c.kind == Kind::kOperator) return absl::OkStatus();
+  if (c.is_service("edge") || c.kind == Kind::kOperator) return absl::OkStatus();
   if (c.kind == Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
-  return absl::PermissionDeniedError("only Bastion services may call this");
+  return absl::PermissionDeniedError("only the edge service may call this");
 }
 
 json::array Strings(const std::vector<std::string>& v) {
@@ -266,7 +268,8 @@ GovernanceService::GovernanceService(GovernanceStore& store, const Clock& clock,
       credentials_(credentials),
       cache_(
           store, [this](const std::string& ref) { return FetchFacts(ref); }, credentials, clock,
-          options.facts_ttl) {
+          options.facts_ttl),
+      audit_retention_(options.audit_retention) {
   if (options.registry != nullptr) {
     auto& decisions = metrics::BuildCounter()
                           .Name("bastion_governance_decisions_total")
@@ -970,6 +973,7 @@ absl::StatusOr<PolicyWatch> GovernanceService::WatchPolicy(const Caller& caller,
                                                            const std::string& tenant,
                                                            PolicyCache::Watcher on_version) {
   std::string tenant_id;
+  if (caller.kind == Kind::kService) RETURN_IF_ERROR(RequireDecisionCaller(caller));
   if (caller.kind == Kind::kService || caller.kind == Kind::kOperator) {
     if (tenant.empty()) {
       // Every tenant's changes, as they happen: what an edge replica needs to drop its caches.
@@ -1152,6 +1156,36 @@ absl::StatusOr<std::pair<std::string, AuditSettings>> GovernanceService::UpdateA
   };
   RETURN_IF_ERROR(Mutate(caller, t, plan).status());
   return std::make_pair(t.id, settings);
+}
+
+absl::StatusOr<GovernanceService::TenantPolicyDeletion> GovernanceService::DeleteTenantPolicy(
+    const Caller& caller, const std::string& tenant) {
+  if (caller.kind == Kind::kNone) return absl::UnauthenticatedError("a bearer token is required");
+  if (!caller.is_operator()) return absl::PermissionDeniedError("only the operator may delete a tenant");
+  if (tenant.empty()) return absl::InvalidArgumentError("tenant must name a tenant id or slug");
+  ASSIGN_OR_RETURN(TenantFacts t, FetchFacts(tenant));
+  if (t.active) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tenant ", t.slug, " still has AI access active: deactivate it before deleting it"));
+  }
+  TenantPolicyDeletion out;
+  out.audit_kept_until = clock_.Now() + audit_retention_;
+  const Planner plan = [&](const PolicyData& p, PolicyChange& c) -> absl::Status {
+    // Tools and toolsets go with their servers (ON DELETE CASCADE).
+    for (const Server& s : p.servers) c.delete_server_ids.push_back(s.id);
+    for (const AccessProfile& a : p.profiles) c.delete_profile_ids.push_back(a.id);
+    out.servers_deleted = static_cast<int>(p.servers.size());
+    out.profiles_deleted = static_cast<int>(p.profiles.size());
+    c.audit.action = "tenant.delete";
+    c.audit.target = t.slug;
+    c.audit.details_json =
+        Details({{"servers_deleted", out.servers_deleted},
+                 {"profiles_deleted", out.profiles_deleted},
+                 {"audit_kept_until", absl::FormatTime(absl::RFC3339_sec, out.audit_kept_until, absl::UTCTimeZone())}});
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(Mutate(caller, t, plan).status());
+  return out;
 }
 
 }  // namespace bastion::governance

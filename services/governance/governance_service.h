@@ -140,6 +140,8 @@ struct GovernanceOptions {
   absl::Duration facts_ttl = absl::Seconds(2);
   // Optional: decision and audit counters are registered here.
   metrics::Registry* registry = nullptr;
+  // How long a deleted tenant's audit log is kept (--audit_retention_days).
+  absl::Duration audit_retention = absl::Hours(24 * 365);
 };
 
 class GovernanceService {
@@ -229,6 +231,16 @@ class GovernanceService {
   absl::StatusOr<std::pair<std::string, AuditSettings>> UpdateAuditSettings(
       const Caller& caller, const std::string& tenant, const AuditSettings& settings);
 
+  struct TenantPolicyDeletion {
+    int servers_deleted = 0;
+    int profiles_deleted = 0;
+    absl::Time audit_kept_until;
+  };
+  // Operator only, for a deactivated tenant being deleted: drops its servers (with their tools
+  // and toolsets) and access profiles in one policy change, recorded as "tenant.delete" in its
+  // audit chain with the date until which the chain is kept. Safe to run again.
+  absl::StatusOr<TenantPolicyDeletion> DeleteTenantPolicy(const Caller& caller, const std::string& tenant);
+
   PolicyCache& cache() { return cache_; }
 
  private:
@@ -254,6 +266,7 @@ class GovernanceService {
   CredentialInfoSource& credentials_;
   PolicyCache cache_;
 
+  const absl::Duration audit_retention_;
   // Looked up once: label maps cost more than a decision.
   metrics::Counter* decisions_[10] = {};
   metrics::Counter* audit_recorded_ = nullptr;

@@ -41,6 +41,8 @@ ABSL_FLAG(std::string, vault_address, "127.0.0.1:7002", "vault gRPC address (cre
 ABSL_FLAG(absl::Duration, facts_ttl, absl::Seconds(2),
           "how long decisions reuse a tenant's state (active, kill switch) and credential "
           "metadata before asking the tenant service and the vault again");
+ABSL_FLAG(int, audit_retention_days, 365,
+          "how long a deleted tenant's audit log is kept under its old id (bastionctl tenant delete)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::governance {
@@ -97,6 +99,12 @@ int Run() {
   PgGovernanceStore store(pool);
   GovernanceOptions options;
   options.facts_ttl = absl::GetFlag(FLAGS_facts_ttl);
+  if (absl::GetFlag(FLAGS_audit_retention_days) < 1) {
+    log::Error("--audit_retention_days must be at least 1",
+               {{"audit_retention_days", absl::GetFlag(FLAGS_audit_retention_days)}});
+    return 1;
+  }
+  options.audit_retention = absl::Hours(24) * absl::GetFlag(FLAGS_audit_retention_days);
   options.registry = &registry;
   GovernanceService service(store, RealClock::Get(), tenants, catalog, vault, options);
 

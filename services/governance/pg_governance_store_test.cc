@@ -406,5 +406,40 @@ TEST(TextArray, QuotesEveryElement) {
   EXPECT_EQ(TextArray({"a", "b,c", "d\"e", "f\\g", ""}), R"({"a","b,c","d\"e","f\\g",""})");
 }
 
+TEST_F(PgGovernanceStoreTest, ADeletedTenantsPolicyGoesAndItsAuditLogStays) {
+  Register("acme");
+  Register("globex");
+  ASSERT_TRUE(svc_->RecordToolCalls(edge_, {Call("e1")}).ok());
+  tenants_.Update(acme_, [](tenant::v1::Tenant& t) { t.set_ai_access_active(true); });
+  EXPECT_EQ(svc_->DeleteTenantPolicy(edge_, "acme").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(svc_->DeleteTenantPolicy(op_, "acme").status().code(), absl::StatusCode::kFailedPrecondition);
+  tenants_.Update(acme_, [](tenant::v1::Tenant& t) { t.set_ai_access_active(false); });
+
+  auto deleted = svc_->DeleteTenantPolicy(op_, "acme");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->servers_deleted, 1);
+  EXPECT_EQ(deleted->audit_kept_until, clock_.Now() + absl::Hours(24 * 365));
+  auto acme = store_->LoadPolicy(acme_);
+  ASSERT_TRUE(acme.ok());
+  EXPECT_TRUE(acme->servers.empty());
+  EXPECT_TRUE(acme->tools.empty());
+  EXPECT_EQ(store_->LoadPolicy(globex_)->servers.size(), 1u);
+
+  // The log keeps the tool call and now ends with the deletion; the chain still verifies.
+  auto events = svc_->QueryAudit(op_, "acme", AuditFilter{}, 100, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_GE(events->events.size(), 3u);  // register, tool call, tenant.delete
+  EXPECT_EQ(events->events.front().action, "tenant.delete");
+  EXPECT_EQ(events->events.front().actor, "operator");
+  auto chain = svc_->VerifyAuditChain(op_, "acme");
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->ok) << chain->problem;
+
+  // Running it again (a retry after a later step failed) changes nothing more.
+  auto again = svc_->DeleteTenantPolicy(op_, "acme");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->servers_deleted, 0);
+}
+
 }  // namespace
 }  // namespace bastion::governance

@@ -32,6 +32,8 @@ constexpr pg::Statement kTenantBySlug{
 constexpr pg::Statement kListTenants{
     "tenant_list",
     "SELECT " TENANT_COLUMNS " FROM tenant.tenants WHERE slug > $1 ORDER BY slug LIMIT $2"};
+// Users, groups, memberships, catalog choices and tokens go with it (ON DELETE CASCADE).
+constexpr pg::Statement kDeleteTenant{"tenant_delete", "DELETE FROM tenant.tenants WHERE id = $1"};
 constexpr pg::Statement kUpdateTenant{
     "tenant_update",
     "UPDATE tenant.tenants SET display_name = $2, active = $3, kill_switch = $4, "
@@ -244,6 +246,12 @@ absl::StatusOr<std::vector<Tenant>> PgTenantStore::ListTenants(const std::string
                                                                int limit) {
   ASSIGN_OR_RETURN(pg::Result r, Run(kListTenants, {after_slug, limit}));
   return pg::ReadAll<Tenant>(r, ReadTenant);
+}
+
+absl::Status PgTenantStore::DeleteTenant(const std::string& id) {
+  ASSIGN_OR_RETURN(pg::Result r, Run(kDeleteTenant, {id}));
+  if (r.affected_rows() == 0) return absl::NotFoundError("tenant not found");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tenant> PgTenantStore::UpdateTenant(const Tenant& t, absl::Time now) {

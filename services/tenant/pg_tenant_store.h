@@ -15,6 +15,7 @@ class PgTenantStore : public TenantStore {
   absl::StatusOr<Tenant> GetTenantById(const std::string& id) override;
   absl::StatusOr<Tenant> GetTenantBySlug(const std::string& slug) override;
   absl::StatusOr<std::vector<Tenant>> ListTenants(const std::string& after_slug, int limit) override;
+  absl::Status DeleteTenant(const std::string& id) override;
   absl::StatusOr<Tenant> UpdateTenant(const Tenant& tenant, absl::Time now) override;
 
   absl::StatusOr<std::vector<CatalogEntry>> ListCatalog(const std::string& tenant_id) override;

@@ -152,5 +152,35 @@ TEST_F(PgTenantStoreTest, EndedSessionsAreListedInOrderOnceAndDropAfterExpiry) {
   EXPECT_EQ((*later)[0].session_hash, b);
 }
 
+TEST_F(PgTenantStoreTest, ADeletedTenantsTokensStopAndItsSlugCanBeUsedAgain) {
+  auto old = svc_->CreateTenant(op_, "acme", "");
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE(svc_->SetAiAccess(op_, "acme", true).ok());
+  ASSERT_TRUE(svc_->CreateUser(op_, "acme", "ana@acme.com", "", Role::kAdmin).ok());
+  ASSERT_TRUE(svc_->CreateGroup(op_, "acme", "sre").ok());
+  ASSERT_TRUE(svc_->SetGroupMember(op_, "acme", "sre", "ana@acme.com", true).ok());
+  auto issued = svc_->IssueClientToken(op_, "acme", "ana@acme.com", ClientType::kPersonal, "", std::nullopt);
+  ASSERT_TRUE(issued.ok());
+
+  // Only the operator, and only once AI access is off.
+  auto admin = svc_->CallerForToken(issued->secret);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(svc_->DeleteTenant(*admin, "acme").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(svc_->DeleteTenant(op_, "acme").status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(svc_->SetAiAccess(op_, "acme", false).ok());
+  ASSERT_TRUE(svc_->DeleteTenant(op_, "acme").ok());
+
+  EXPECT_EQ(svc_->Authenticate(Caller::Service("edge"), issued->secret).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(store_->GetTenantById(old->id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetUserByEmail(old->id, "ana@acme.com").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(svc_->DeleteTenant(op_, "acme").status().code(), absl::StatusCode::kNotFound);
+
+  auto again = svc_->CreateTenant(op_, "acme", "");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(again->id, old->id);
+  EXPECT_TRUE(svc_->ListUsers(op_, "acme", 0, "")->users.empty());
+}
+
 }  // namespace
 }  // namespace bastion::tenant

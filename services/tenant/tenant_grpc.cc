@@ -123,9 +123,9 @@ absl::StatusOr<Caller> TenantGrpc::ResolveCaller(const grpc::ServerContextBase& 
   return svc_.CallerForToken(*token);
 }
 
-grpc::ServerUnaryReactor* TenantGrpc::Call(Ctx* ctx, const char* method,
-                                           std::function<absl::Status(const Caller&)> fn) {
-  return runner_.Run(ctx, method, [this, ctx, fn = std::move(fn)]() -> absl::Status {
+grpc::ServerUnaryReactor* TenantGrpc::Call(Ctx* ctx, const google::protobuf::Message& req,
+                                           const char* method, std::function<absl::Status(const Caller&)> fn) {
+  return runner_.Run(ctx, method, req, [this, ctx, fn = std::move(fn)]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, ResolveCaller(*ctx));
     return fn(caller);
   });
@@ -139,16 +139,16 @@ grpc::ServerUnaryReactor* TenantGrpc::Call(Ctx* ctx, const char* method,
   }
 
 TenantGrpc::Reactor* TenantGrpc::CreateTenant(Ctx* ctx, const pb::CreateTenantRequest* req, pb::Tenant* resp) {
-  return Call(ctx, "CreateTenant", TENANT_REPLY(svc_.CreateTenant(c, req->slug(), req->display_name())));
+  return Call(ctx, *req, "CreateTenant", TENANT_REPLY(svc_.CreateTenant(c, req->slug(), req->display_name())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::GetTenant(Ctx* ctx, const pb::GetTenantRequest* req, pb::Tenant* resp) {
-  return Call(ctx, "GetTenant", TENANT_REPLY(svc_.GetTenant(c, req->tenant())));
+  return Call(ctx, *req, "GetTenant", TENANT_REPLY(svc_.GetTenant(c, req->tenant())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::ListTenants(Ctx* ctx, const pb::ListTenantsRequest* req,
                                              pb::ListTenantsResponse* resp) {
-  return Call(ctx, "ListTenants", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListTenants", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(TenantPage page, svc_.ListTenants(c, req->page_size(), req->page_token()));
     for (const Tenant& t : page.tenants) ToProto(t, resp->add_tenants());
     resp->set_next_page_token(page.next_page_token);
@@ -158,7 +158,7 @@ TenantGrpc::Reactor* TenantGrpc::ListTenants(Ctx* ctx, const pb::ListTenantsRequ
 
 TenantGrpc::Reactor* TenantGrpc::UpdateTenantSettings(Ctx* ctx, const pb::UpdateTenantSettingsRequest* req,
                                                       pb::Tenant* resp) {
-  return Call(ctx, "UpdateTenantSettings", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "UpdateTenantSettings", [=](const Caller& c) -> absl::Status {
     Settings s;
     s.default_tool_state = req->settings().default_tool_state() == pb::TOOL_STATE_APPROVED
                                ? ToolState::kApproved
@@ -176,19 +176,23 @@ TenantGrpc::Reactor* TenantGrpc::UpdateTenantSettings(Ctx* ctx, const pb::Update
 }
 
 TenantGrpc::Reactor* TenantGrpc::ActivateAiAccess(Ctx* ctx, const pb::TenantRef* req, pb::Tenant* resp) {
-  return Call(ctx, "ActivateAiAccess", TENANT_REPLY(svc_.SetAiAccess(c, req->tenant(), true)));
+  return Call(ctx, *req, "ActivateAiAccess", TENANT_REPLY(svc_.SetAiAccess(c, req->tenant(), true)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::DeactivateAiAccess(Ctx* ctx, const pb::TenantRef* req, pb::Tenant* resp) {
-  return Call(ctx, "DeactivateAiAccess", TENANT_REPLY(svc_.SetAiAccess(c, req->tenant(), false)));
+  return Call(ctx, *req, "DeactivateAiAccess", TENANT_REPLY(svc_.SetAiAccess(c, req->tenant(), false)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::SetKillSwitch(Ctx* ctx, const pb::SetKillSwitchRequest* req, pb::Tenant* resp) {
-  return Call(ctx, "SetKillSwitch", TENANT_REPLY(svc_.SetKillSwitch(c, req->tenant(), req->on())));
+  return Call(ctx, *req, "SetKillSwitch", TENANT_REPLY(svc_.SetKillSwitch(c, req->tenant(), req->on())));
+}
+
+TenantGrpc::Reactor* TenantGrpc::DeleteTenant(Ctx* ctx, const pb::TenantRef* req, pb::Tenant* resp) {
+  return Call(ctx, *req, "DeleteTenant", TENANT_REPLY(svc_.DeleteTenant(c, req->tenant())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::CheckAccess(Ctx* ctx, const pb::TenantRef* req, pb::CheckAccessResponse* resp) {
-  return Call(ctx, "CheckAccess", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CheckAccess", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(AccessCheck a, svc_.CheckAccess(c, req->tenant()));
     resp->set_allowed(a.allowed);
     resp->set_message(a.message);
@@ -202,7 +206,7 @@ TenantGrpc::Reactor* TenantGrpc::CheckAccess(Ctx* ctx, const pb::TenantRef* req,
 
 TenantGrpc::Reactor* TenantGrpc::ListCatalog(Ctx* ctx, const pb::ListCatalogRequest* req,
                                              pb::ListCatalogResponse* resp) {
-  return Call(ctx, "ListCatalog", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListCatalog", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto entries, svc_.ListCatalog(c, req->tenant()));
     for (const auto& e : entries) ToProto(e, resp->add_entries());
     return absl::OkStatus();
@@ -211,16 +215,16 @@ TenantGrpc::Reactor* TenantGrpc::ListCatalog(Ctx* ctx, const pb::ListCatalogRequ
 
 TenantGrpc::Reactor* TenantGrpc::EnableCatalogEntry(Ctx* ctx, const pb::CatalogEntryRequest* req,
                                                     pb::CatalogEntry* resp) {
-  return Call(ctx, "EnableCatalogEntry", TENANT_REPLY(svc_.SetCatalogEntry(c, req->tenant(), req->key(), true)));
+  return Call(ctx, *req, "EnableCatalogEntry", TENANT_REPLY(svc_.SetCatalogEntry(c, req->tenant(), req->key(), true)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::DisableCatalogEntry(Ctx* ctx, const pb::CatalogEntryRequest* req,
                                                      pb::CatalogEntry* resp) {
-  return Call(ctx, "DisableCatalogEntry", TENANT_REPLY(svc_.SetCatalogEntry(c, req->tenant(), req->key(), false)));
+  return Call(ctx, *req, "DisableCatalogEntry", TENANT_REPLY(svc_.SetCatalogEntry(c, req->tenant(), req->key(), false)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::CreateUser(Ctx* ctx, const pb::CreateUserRequest* req, pb::User* resp) {
-  return Call(ctx, "CreateUser", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CreateUser", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Role role, RoleFromProto(req->role()));
     ASSIGN_OR_RETURN(User u, svc_.CreateUser(c, req->tenant(), req->email(), req->display_name(), role));
     ToProto(u, resp);
@@ -229,11 +233,11 @@ TenantGrpc::Reactor* TenantGrpc::CreateUser(Ctx* ctx, const pb::CreateUserReques
 }
 
 TenantGrpc::Reactor* TenantGrpc::GetUser(Ctx* ctx, const pb::GetUserRequest* req, pb::User* resp) {
-  return Call(ctx, "GetUser", TENANT_REPLY(svc_.GetUser(c, req->tenant(), req->user())));
+  return Call(ctx, *req, "GetUser", TENANT_REPLY(svc_.GetUser(c, req->tenant(), req->user())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::ListUsers(Ctx* ctx, const pb::ListUsersRequest* req, pb::ListUsersResponse* resp) {
-  return Call(ctx, "ListUsers", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListUsers", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(UserPage page, svc_.ListUsers(c, req->tenant(), req->page_size(), req->page_token()));
     for (const User& u : page.users) ToProto(u, resp->add_users());
     resp->set_next_page_token(page.next_page_token);
@@ -242,25 +246,25 @@ TenantGrpc::Reactor* TenantGrpc::ListUsers(Ctx* ctx, const pb::ListUsersRequest*
 }
 
 TenantGrpc::Reactor* TenantGrpc::DisableUser(Ctx* ctx, const pb::GetUserRequest* req, pb::User* resp) {
-  return Call(ctx, "DisableUser", TENANT_REPLY(svc_.DisableUser(c, req->tenant(), req->user())));
+  return Call(ctx, *req, "DisableUser", TENANT_REPLY(svc_.DisableUser(c, req->tenant(), req->user())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::CreateGroup(Ctx* ctx, const pb::CreateGroupRequest* req, pb::Group* resp) {
-  return Call(ctx, "CreateGroup", TENANT_REPLY(svc_.CreateGroup(c, req->tenant(), req->name())));
+  return Call(ctx, *req, "CreateGroup", TENANT_REPLY(svc_.CreateGroup(c, req->tenant(), req->name())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::AddGroupMember(Ctx* ctx, const pb::GroupMemberRequest* req, pb::Group* resp) {
-  return Call(ctx, "AddGroupMember",
+  return Call(ctx, *req, "AddGroupMember",
               TENANT_REPLY(svc_.SetGroupMember(c, req->tenant(), req->group(), req->user(), true)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::RemoveGroupMember(Ctx* ctx, const pb::GroupMemberRequest* req, pb::Group* resp) {
-  return Call(ctx, "RemoveGroupMember",
+  return Call(ctx, *req, "RemoveGroupMember",
               TENANT_REPLY(svc_.SetGroupMember(c, req->tenant(), req->group(), req->user(), false)));
 }
 
 TenantGrpc::Reactor* TenantGrpc::ListGroups(Ctx* ctx, const pb::ListGroupsRequest* req, pb::ListGroupsResponse* resp) {
-  return Call(ctx, "ListGroups", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListGroups", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto groups, svc_.ListGroups(c, req->tenant()));
     for (const Group& g : groups) ToProto(g, resp->add_groups());
     return absl::OkStatus();
@@ -269,7 +273,7 @@ TenantGrpc::Reactor* TenantGrpc::ListGroups(Ctx* ctx, const pb::ListGroupsReques
 
 TenantGrpc::Reactor* TenantGrpc::IssueClientToken(Ctx* ctx, const pb::IssueClientTokenRequest* req,
                                                   pb::IssueClientTokenResponse* resp) {
-  return Call(ctx, "IssueClientToken", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "IssueClientToken", [=](const Caller& c) -> absl::Status {
     ClientType type = ClientType::kPersonal;
     if (req->client_type() != pb::CLIENT_TYPE_UNSPECIFIED) {
       ASSIGN_OR_RETURN(type, FromProto(req->client_type()));
@@ -286,7 +290,7 @@ TenantGrpc::Reactor* TenantGrpc::IssueClientToken(Ctx* ctx, const pb::IssueClien
 
 TenantGrpc::Reactor* TenantGrpc::ListClientTokens(Ctx* ctx, const pb::ListClientTokensRequest* req,
                                                   pb::ListClientTokensResponse* resp) {
-  return Call(ctx, "ListClientTokens", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListClientTokens", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto tokens, svc_.ListClientTokens(c, req->tenant(), req->user()));
     for (const auto& t : tokens) ToProto(t, resp->add_tokens());
     return absl::OkStatus();
@@ -295,11 +299,11 @@ TenantGrpc::Reactor* TenantGrpc::ListClientTokens(Ctx* ctx, const pb::ListClient
 
 TenantGrpc::Reactor* TenantGrpc::RevokeClientToken(Ctx* ctx, const pb::RevokeClientTokenRequest* req,
                                                    pb::ClientToken* resp) {
-  return Call(ctx, "RevokeClientToken", TENANT_REPLY(svc_.RevokeClientToken(c, req->tenant(), req->token_id())));
+  return Call(ctx, *req, "RevokeClientToken", TENANT_REPLY(svc_.RevokeClientToken(c, req->tenant(), req->token_id())));
 }
 
 TenantGrpc::Reactor* TenantGrpc::Authenticate(Ctx* ctx, const pb::AuthenticateRequest* req, pb::Identity* resp) {
-  return Call(ctx, "Authenticate", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "Authenticate", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Identity id, svc_.Authenticate(c, req->token()));
     resp->set_tenant_id(id.tenant_id);
     resp->set_tenant_slug(id.tenant_slug);
@@ -314,14 +318,14 @@ TenantGrpc::Reactor* TenantGrpc::Authenticate(Ctx* ctx, const pb::AuthenticateRe
 }
 
 TenantGrpc::Reactor* TenantGrpc::EndSession(Ctx* ctx, const pb::EndSessionRequest* req, pb::EndSessionResponse*) {
-  return Call(ctx, "EndSession", [=](const Caller& c) {
+  return Call(ctx, *req, "EndSession", [=](const Caller& c) {
     return svc_.EndSession(c, req->session_hash(), FromTimestamp(req->expires_at()));
   });
 }
 
 TenantGrpc::Reactor* TenantGrpc::ListEndedSessions(Ctx* ctx, const pb::ListEndedSessionsRequest* req,
                                                    pb::ListEndedSessionsResponse* resp) {
-  return Call(ctx, "ListEndedSessions", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListEndedSessions", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto ended, svc_.ListEndedSessions(c, req->after_seq(), req->limit()));
     for (const EndedSession& e : ended) {
       pb::EndedSession* out = resp->add_sessions();

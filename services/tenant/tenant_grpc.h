@@ -32,6 +32,7 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
   Reactor* ActivateAiAccess(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* DeactivateAiAccess(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* SetKillSwitch(Ctx*, const pb::SetKillSwitchRequest*, pb::Tenant*) override;
+  Reactor* DeleteTenant(Ctx*, const pb::TenantRef*, pb::Tenant*) override;
   Reactor* CheckAccess(Ctx*, const pb::TenantRef*, pb::CheckAccessResponse*) override;
   Reactor* ListCatalog(Ctx*, const pb::ListCatalogRequest*, pb::ListCatalogResponse*) override;
   Reactor* EnableCatalogEntry(Ctx*, const pb::CatalogEntryRequest*, pb::CatalogEntry*) override;
@@ -54,8 +55,9 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
   Reactor* ListEndedSessions(Ctx*, const pb::ListEndedSessionsRequest*, pb::ListEndedSessionsResponse*) override;
 
  private:
-  // Runs `fn(caller)` on the executor once the caller is known.
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const Caller&)> fn);
+  // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const Caller&)> fn);
   absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& ctx);
 
   TenantService& svc_;

@@ -11,11 +11,14 @@ namespace {
 
 constexpr char kOperatorToken[] = "op-secret-token";
 constexpr char kEdgeToken[] = "edge-service-token";
+constexpr char kVaultToken[] = "vault-service-token";
+constexpr char kGovernanceToken[] = "governance-service-token";
 
 class TenantGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = TestTenantServer::Start({kOperatorToken, {{"edge", kEdgeToken}}});
+    auto server = TestTenantServer::Start(
+        {kOperatorToken, {{"edge", kEdgeToken}, {"vault", kVaultToken}, {"governance", kGovernanceToken}}});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = pb::TenantService::NewStub(server_->InsecureChannel());
@@ -28,9 +31,11 @@ class TenantGrpcTest : public ::testing::Test {
     return ctx;
   }
 
-  std::unique_ptr<grpc::ClientContext> AsEdge() {
+  std::unique_ptr<grpc::ClientContext> AsEdge() { return AsService(kEdgeToken); }
+
+  std::unique_ptr<grpc::ClientContext> AsService(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    grpcutil::PrepareClientContext(*ctx, kEdgeToken, absl::Seconds(10));
+    grpcutil::PrepareClientContext(*ctx, token, absl::Seconds(10));
     return ctx;
   }
 
@@ -98,6 +103,101 @@ TEST_F(TenantGrpcTest, OnlyAKnownServiceIdentityMayAuthenticateTokens) {
   ASSERT_TRUE(stub_->Authenticate(AsEdge().get(), req, &id).ok());
   EXPECT_EQ(id.email(), "admin@acme.com");
   EXPECT_EQ(id.tenant_slug(), "acme");
+}
+
+// Issue 11, defect 1: a service token passed the admin check, so any service could mint an
+// admin's token for any tenant, or change its settings, users and access.
+TEST_F(TenantGrpcTest, ServiceIdentitiesAreNotTenantAdmins) {
+  TenantWithAdmin("acme");
+  for (const char* token : {kEdgeToken, kVaultToken, kGovernanceToken}) {
+    SCOPED_TRACE(token);
+    pb::IssueClientTokenRequest it;
+    it.set_tenant("acme");
+    it.set_user("admin@acme.com");
+    pb::IssueClientTokenResponse issued;
+    EXPECT_EQ(stub_->IssueClientToken(AsService(token).get(), it, &issued).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_TRUE(issued.secret().empty());
+
+    pb::TenantRef ref;
+    ref.set_tenant("acme");
+    pb::Tenant t;
+    EXPECT_EQ(stub_->ActivateAiAccess(AsService(token).get(), ref, &t).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pb::SetKillSwitchRequest kill;
+    kill.set_tenant("acme");
+    kill.set_on(true);
+    EXPECT_EQ(stub_->SetKillSwitch(AsService(token).get(), kill, &t).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pb::UpdateTenantSettingsRequest settings;
+    settings.set_tenant("acme");
+    settings.mutable_settings()->add_allowed_client_types(pb::CLIENT_TYPE_SERVICE);
+    EXPECT_EQ(stub_->UpdateTenantSettings(AsService(token).get(), settings, &t).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pb::CreateUserRequest cu;
+    cu.set_tenant("acme");
+    cu.set_email("mallory@acme.com");
+    cu.set_role(pb::ROLE_ADMIN);
+    pb::User u;
+    EXPECT_EQ(stub_->CreateUser(AsService(token).get(), cu, &u).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    pb::ListClientTokensRequest lt;
+    lt.set_tenant("acme");
+    pb::ListClientTokensResponse tokens;
+    EXPECT_EQ(stub_->ListClientTokens(AsService(token).get(), lt, &tokens).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Nothing changed: still one token, the tenant inactive, no kill switch, no new user.
+  pb::ListClientTokensRequest lt;
+  lt.set_tenant("acme");
+  pb::ListClientTokensResponse tokens;
+  ASSERT_TRUE(stub_->ListClientTokens(As(kOperatorToken).get(), lt, &tokens).ok());
+  EXPECT_EQ(tokens.tokens_size(), 1);
+  pb::GetTenantRequest get;
+  get.set_tenant("acme");
+  pb::Tenant t;
+  ASSERT_TRUE(stub_->GetTenant(As(kOperatorToken).get(), get, &t).ok());
+  EXPECT_FALSE(t.ai_access_active());
+  EXPECT_FALSE(t.kill_switch());
+  pb::GetUserRequest gu;
+  gu.set_tenant("acme");
+  gu.set_user("mallory@acme.com");
+  pb::User u;
+  EXPECT_EQ(stub_->GetUser(As(kOperatorToken).get(), gu, &u).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(TenantGrpcTest, EachServiceKeepsExactlyTheReadsItUses) {
+  TenantWithAdmin("acme");
+  pb::GetTenantRequest get;
+  get.set_tenant("acme");
+  pb::Tenant t;
+  EXPECT_TRUE(stub_->GetTenant(AsService(kVaultToken).get(), get, &t).ok());
+  EXPECT_TRUE(stub_->GetTenant(AsService(kGovernanceToken).get(), get, &t).ok());
+  EXPECT_EQ(stub_->GetTenant(AsEdge().get(), get, &t).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  pb::GetUserRequest gu;
+  gu.set_tenant("acme");
+  gu.set_user("admin@acme.com");
+  pb::User u;
+  EXPECT_TRUE(stub_->GetUser(AsService(kVaultToken).get(), gu, &u).ok());
+  EXPECT_EQ(stub_->GetUser(AsEdge().get(), gu, &u).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  pb::ListGroupsRequest lg;
+  lg.set_tenant("acme");
+  pb::ListGroupsResponse groups;
+  EXPECT_TRUE(stub_->ListGroups(AsService(kGovernanceToken).get(), lg, &groups).ok());
+  EXPECT_EQ(stub_->ListGroups(AsService(kVaultToken).get(), lg, &groups).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  pb::TenantRef ref;
+  ref.set_tenant("acme");
+  pb::CheckAccessResponse check;
+  EXPECT_EQ(stub_->CheckAccess(AsService(kVaultToken).get(), ref, &check).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  pb::ListEndedSessionsRequest ended;
+  pb::ListEndedSessionsResponse sessions;
+  EXPECT_EQ(stub_->ListEndedSessions(AsService(kGovernanceToken).get(), ended, &sessions).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(TenantGrpcTest, ATenantAdminGetsNothingOfAnotherTenant) {

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/crypto/crypto.h"
 #include "common/status/status_macros.h"
 
@@ -24,11 +25,24 @@ absl::Status RequireOperator(const Caller& c) {
   return absl::PermissionDeniedError("only the operator may do this");
 }
 
-absl::Status RequireService(const Caller& c) {
-  if (c.kind == Caller::Kind::kService || c.kind == Caller::Kind::kOperator) {
+// A service-only RPC: the named services (and the operator, who may do anything) pass; any
+// other service, or a tenant user, is refused.
+absl::Status RequireService(const Caller& c, std::initializer_list<absl::string_view> services) {
+  if (c.kind == Caller::Kind::kOperator) return absl::OkStatus();
+  if (c.kind == Caller::Kind::kService &&
+      std::find(services.begin(), services.end(), c.service) != services.end()) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError("only Bastion services may call this");
+  if (c.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
+  return absl::PermissionDeniedError(
+      absl::StrCat("only the ", absl::StrJoin(services, ", "), " service may call this"));
+}
+
+// Read RPCs that serve admins and, for their own work, some services: a service outside
+// `services` is refused before anything is read.
+absl::Status ServiceMayRead(const Caller& c, std::initializer_list<absl::string_view> services) {
+  if (c.kind != Caller::Kind::kService) return absl::OkStatus();
+  return RequireService(c, services);
 }
 
 int PageSize(int requested) {
@@ -100,6 +114,10 @@ absl::StatusOr<Tenant> TenantService::TenantForAdmin(const Caller& caller, const
   if (caller.kind == Caller::Kind::kTenantMember) {
     return absl::PermissionDeniedError("this needs a tenant admin or the operator");
   }
+  if (caller.kind == Caller::Kind::kService) {
+    // A service identity is not an admin of any tenant: only the service-only RPCs serve it.
+    return absl::PermissionDeniedError("services may not call admin APIs");
+  }
   ASSIGN_OR_RETURN(Tenant t, ResolveTenant(ref));
   if (caller.kind == Caller::Kind::kTenantAdmin && caller.tenant_id != t.id) {
     // Same words as an unknown tenant: another tenant's existence is not revealed.
@@ -146,6 +164,7 @@ absl::StatusOr<Tenant> TenantService::CreateTenant(const Caller& caller, const s
 }
 
 absl::StatusOr<Tenant> TenantService::GetTenant(const Caller& caller, const std::string& tenant) {
+  RETURN_IF_ERROR(ServiceMayRead(caller, {"vault", "governance"}));
   if (caller.kind == Caller::Kind::kService) return ResolveTenant(tenant);
   return TenantForAdmin(caller, tenant);
 }
@@ -200,8 +219,23 @@ absl::StatusOr<Tenant> TenantService::SetKillSwitch(const Caller& caller, const 
   return store_.UpdateTenant(t, clock_.Now());
 }
 
+absl::StatusOr<Tenant> TenantService::DeleteTenant(const Caller& caller, const std::string& tenant) {
+  RETURN_IF_ERROR(RequireOperator(caller));
+  ASSIGN_OR_RETURN(Tenant t, ResolveTenant(tenant));
+  if (t.active) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tenant ", t.slug, " still has AI access active: deactivate it before deleting it"));
+  }
+  absl::Status s = store_.DeleteTenant(t.id);
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("tenant '", tenant, "' not found"));
+  }
+  RETURN_IF_ERROR(s);
+  return t;
+}
+
 absl::StatusOr<AccessCheck> TenantService::CheckAccess(const Caller& caller, const std::string& tenant) {
-  RETURN_IF_ERROR(RequireService(caller));
+  RETURN_IF_ERROR(RequireService(caller, {"edge"}));
   ASSIGN_OR_RETURN(Tenant t, ResolveTenant(tenant));
   AccessCheck check{false, "", t.id, t.active, t.kill_switch, t.version};
   if (!t.active) {
@@ -216,6 +250,7 @@ absl::StatusOr<AccessCheck> TenantService::CheckAccess(const Caller& caller, con
 
 absl::StatusOr<std::vector<CatalogEntry>> TenantService::ListCatalog(const Caller& caller,
                                                                      const std::string& tenant) {
+  RETURN_IF_ERROR(ServiceMayRead(caller, {"governance"}));
   if (tenant.empty()) {
     if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a bearer token is required");
     return store_.ListCatalog("");
@@ -269,6 +304,7 @@ absl::StatusOr<User> TenantService::CreateUser(const Caller& caller, const std::
 
 absl::StatusOr<User> TenantService::GetUser(const Caller& caller, const std::string& tenant,
                                             const std::string& user) {
+  RETURN_IF_ERROR(ServiceMayRead(caller, {"vault", "governance"}));
   Tenant t;
   if (caller.kind == Caller::Kind::kService) {
     ASSIGN_OR_RETURN(t, ResolveTenant(tenant));
@@ -330,6 +366,7 @@ absl::StatusOr<Group> TenantService::SetGroupMember(const Caller& caller, const 
 
 absl::StatusOr<std::vector<Group>> TenantService::ListGroups(const Caller& caller,
                                                              const std::string& tenant) {
+  RETURN_IF_ERROR(ServiceMayRead(caller, {"governance"}));
   Tenant t;
   if (caller.kind == Caller::Kind::kService) {
     ASSIGN_OR_RETURN(t, ResolveTenant(tenant));
@@ -432,7 +469,8 @@ absl::StatusOr<Identity> TenantService::Lookup(const std::string& token, bool re
 }
 
 absl::StatusOr<Identity> TenantService::Authenticate(const Caller& caller, const std::string& token) {
-  RETURN_IF_ERROR(RequireService(caller));
+  // Each service resolves the bearer tokens of the admins who call it; the edge, its AI clients'.
+  RETURN_IF_ERROR(RequireService(caller, {"edge", "vault", "governance"}));
   return Lookup(token, /*record_use=*/true);
 }
 
@@ -447,6 +485,7 @@ absl::StatusOr<Caller> TenantService::CallerForToken(const std::string& token) {
 
 absl::Status TenantService::EndSession(const Caller& caller, const std::string& session_hash,
                                        absl::Time expires_at) {
+  if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
   if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
     return absl::PermissionDeniedError("only the edge may end MCP sessions");
   }
@@ -462,6 +501,7 @@ absl::Status TenantService::EndSession(const Caller& caller, const std::string& 
 
 absl::StatusOr<std::vector<EndedSession>> TenantService::ListEndedSessions(const Caller& caller,
                                                                            int64_t after_seq, int limit) {
+  if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a service identity is required");
   if (caller.kind != Caller::Kind::kService || caller.service != "edge") {
     return absl::PermissionDeniedError("only the edge may read ended MCP sessions");
   }

@@ -46,6 +46,8 @@ class TenantService {
   absl::StatusOr<Tenant> SetAiAccess(const Caller& caller, const std::string& tenant, bool active);
   absl::StatusOr<Tenant> SetKillSwitch(const Caller& caller, const std::string& tenant, bool on);
   absl::StatusOr<AccessCheck> CheckAccess(const Caller& caller, const std::string& tenant);
+  // Operator only; the tenant's AI access must be deactivated first. Returns it as it was.
+  absl::StatusOr<Tenant> DeleteTenant(const Caller& caller, const std::string& tenant);
 
   absl::StatusOr<std::vector<CatalogEntry>> ListCatalog(const Caller& caller,
                                                         const std::string& tenant);

@@ -24,6 +24,8 @@ class TenantStore {
   // Tenants ordered by slug, after `after_slug`, at most `limit`.
   virtual absl::StatusOr<std::vector<Tenant>> ListTenants(const std::string& after_slug,
                                                           int limit) = 0;
+  // Deletes the tenant with its users, groups, catalog choices and tokens. NotFound when gone.
+  virtual absl::Status DeleteTenant(const std::string& id) = 0;
   // Writes display name, settings, active and kill switch; bumps the version. Returns the row.
   virtual absl::StatusOr<Tenant> UpdateTenant(const Tenant& tenant, absl::Time now) = 0;
 

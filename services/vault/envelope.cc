@@ -141,4 +141,9 @@ void Envelope::ClearCache() {
   cache_.clear();
 }
 
+void Envelope::Forget(const std::string& tenant_id) {
+  absl::MutexLock lock(&mu_);
+  cache_.erase(tenant_id);
+}
+
 }  // namespace bastion::vault

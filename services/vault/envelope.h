@@ -55,6 +55,8 @@ class Envelope {
 
   // Drops the cached data keys (tests; the cache otherwise expires on its own).
   void ClearCache();
+  // Drops one tenant's cached data key: after its key is destroyed nothing here may still use it.
+  void Forget(const std::string& tenant_id);
 
  private:
   absl::StatusOr<crypto::SecretString> DataKey(const std::string& tenant_id, bool create);

@@ -69,6 +69,15 @@ constexpr pg::Statement kDeleteCredentialStates{
 constexpr pg::Statement kDeleteCredential{
     "vault_credential_delete", "DELETE FROM vault.credentials WHERE tenant_id = $1 AND id = $2"};
 
+constexpr pg::Statement kDeleteTenantStates{
+    "vault_tenant_delete_states", "DELETE FROM vault.authorization_states WHERE tenant_id = $1"};
+constexpr pg::Statement kDeleteTenantGrants{
+    "vault_tenant_delete_grants", "DELETE FROM vault.user_grants WHERE tenant_id = $1"};
+constexpr pg::Statement kDeleteTenantCredentials{
+    "vault_tenant_delete_credentials", "DELETE FROM vault.credentials WHERE tenant_id = $1"};
+constexpr pg::Statement kDeleteTenantDataKey{
+    "vault_tenant_delete_data_key", "DELETE FROM vault.data_keys WHERE tenant_id = $1"};
+
 constexpr pg::Statement kUpsertGrant{
     "vault_grant_upsert",
     "INSERT INTO vault.user_grants AS g (id, tenant_id, credential_id, user_id, user_email, "
@@ -289,6 +298,20 @@ absl::StatusOr<Credential> PgVaultStore::UpdateCredential(const Credential& c,
       RETURN_IF_ERROR(tx.Execute(kDeleteCredentialGrants, {c.tenant_id, c.id}).status());
       RETURN_IF_ERROR(tx.Execute(kDeleteCredentialStates, {c.tenant_id, c.id}).status());
     }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::pair<int, bool>> PgVaultStore::DeleteTenantSecrets(const std::string& tenant_id) {
+  if (!IsUuid(tenant_id)) return std::make_pair(0, false);
+  std::pair<int, bool> out{0, false};
+  RETURN_IF_ERROR(pool_.InTransaction(timeout_, [&](pg::Tx& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.Execute(kDeleteTenantStates, {tenant_id}).status());
+    RETURN_IF_ERROR(tx.Execute(kDeleteTenantGrants, {tenant_id}).status());
+    ASSIGN_OR_RETURN(pg::Result credentials, tx.Execute(kDeleteTenantCredentials, {tenant_id}));
+    ASSIGN_OR_RETURN(pg::Result key, tx.Execute(kDeleteTenantDataKey, {tenant_id}));
+    out = {static_cast<int>(credentials.affected_rows()), key.affected_rows() > 0};
     return absl::OkStatus();
   }));
   return out;

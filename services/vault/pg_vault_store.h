@@ -43,6 +43,7 @@ class PgVaultStore : public VaultStore {
   absl::Status InsertAuthorizationState(const AuthorizationState& state) override;
   absl::StatusOr<AuthorizationState> TakeAuthorizationState(const std::string& state_hash) override;
   absl::StatusOr<int> DeleteExpiredAuthorizationStates(absl::Time now) override;
+  absl::StatusOr<std::pair<int, bool>> DeleteTenantSecrets(const std::string& tenant_id) override;
 
  private:
   absl::StatusOr<pg::Result> Run(const pg::Statement& stmt, const pg::Params& params);

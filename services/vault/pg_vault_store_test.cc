@@ -409,5 +409,32 @@ TEST_F(PgVaultTest, AStaleCredentialVersionIsAbortedAndDeletesCascade) {
   EXPECT_EQ(a_->store->GetCredential("not-a-uuid", "pagerduty").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(PgVaultTest, DeletingATenantsSecretsDestroysItsDataKeyAndLeavesOthers) {
+  PutCredentials(*a_->svc);
+  Authorize(*a_->svc, ana_);
+  auto pending = a_->svc->BeginUserAuthorization(edge_, "acme", "pagerduty-oauth", bob_.id());
+  ASSERT_TRUE(pending.ok());
+  tenants_.Update(acme_, [](tenant::v1::Tenant& t) { t.set_ai_access_active(true); });
+  EXPECT_EQ(a_->svc->DeleteTenantSecrets(edge_, "acme").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(a_->svc->DeleteTenantSecrets(Op(), "acme").status().code(), absl::StatusCode::kFailedPrecondition);
+  tenants_.Update(acme_, [](tenant::v1::Tenant& t) { t.set_ai_access_active(false); });
+
+  auto deleted = a_->svc->DeleteTenantSecrets(Op(), "acme");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->first, 2);  // the API key and the OAuth app
+  EXPECT_TRUE(deleted->second);
+  for (const std::string& row : DumpVaultTables()) {
+    EXPECT_FALSE(absl::StrContains(row, acme_)) << "left behind: " << row;
+  }
+  EXPECT_EQ(Upstream(*a_->svc, "acme", "pagerduty").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Upstream(*a_->svc, "globex", "pagerduty").ok());
+
+  // Safe to run again after a partial failure: nothing left, nothing wrong.
+  auto again = a_->svc->DeleteTenantSecrets(Op(), "acme");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->first, 0);
+  EXPECT_FALSE(again->second);
+}
+
 }  // namespace
 }  // namespace bastion::vault

@@ -98,9 +98,9 @@ void ToProto(const UserGrant& g, pb::UserGrant* out) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* VaultGrpc::Call(Ctx* ctx, const char* method,
-                                          std::function<absl::Status(const Caller&)> fn) {
-  return runner_.Run(ctx, method, [this, ctx, fn = std::move(fn)]() -> absl::Status {
+grpc::ServerUnaryReactor* VaultGrpc::Call(Ctx* ctx, const google::protobuf::Message& req,
+                                          const char* method, std::function<absl::Status(const Caller&)> fn) {
+  return runner_.Run(ctx, method, req, [this, ctx, fn = std::move(fn)]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, callers_.Resolve(*ctx));
     return fn(caller);
   });
@@ -115,7 +115,7 @@ grpc::ServerUnaryReactor* VaultGrpc::Call(Ctx* ctx, const char* method,
 
 VaultGrpc::Reactor* VaultGrpc::PutApiKeyCredential(Ctx* ctx, const pb::PutApiKeyCredentialRequest* req,
                                                    pb::CredentialInfo* resp) {
-  return Call(ctx, "PutApiKeyCredential", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "PutApiKeyCredential", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Access access, AccessFromProto(req->access()));
     ASSIGN_OR_RETURN(Region region, RegionFromProto(req->region()));
     ASSIGN_OR_RETURN(Credential out, svc_.PutApiKeyCredential(c, req->tenant(), req->server(),
@@ -128,7 +128,7 @@ VaultGrpc::Reactor* VaultGrpc::PutApiKeyCredential(Ctx* ctx, const pb::PutApiKey
 
 VaultGrpc::Reactor* VaultGrpc::PutOAuthApp(Ctx* ctx, const pb::PutOAuthAppRequest* req,
                                            pb::CredentialInfo* resp) {
-  return Call(ctx, "PutOAuthApp", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "PutOAuthApp", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(OAuthFlavor flavor, FlavorFromProto(req->flavor()));
     ASSIGN_OR_RETURN(Region region, RegionFromProto(req->region()));
     std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
@@ -142,26 +142,26 @@ VaultGrpc::Reactor* VaultGrpc::PutOAuthApp(Ctx* ctx, const pb::PutOAuthAppReques
 
 VaultGrpc::Reactor* VaultGrpc::GetCredentialInfo(Ctx* ctx, const pb::CredentialRef* req,
                                                  pb::CredentialInfo* resp) {
-  return Call(ctx, "GetCredentialInfo", VAULT_REPLY(svc_.GetCredentialInfo(c, req->tenant(), req->server())));
+  return Call(ctx, *req, "GetCredentialInfo", VAULT_REPLY(svc_.GetCredentialInfo(c, req->tenant(), req->server())));
 }
 
 VaultGrpc::Reactor* VaultGrpc::RotateApiKey(Ctx* ctx, const pb::RotateApiKeyRequest* req,
                                             pb::CredentialInfo* resp) {
-  return Call(ctx, "RotateApiKey",
+  return Call(ctx, *req, "RotateApiKey",
               VAULT_REPLY(svc_.RotateApiKey(c, req->tenant(), req->server(), req->api_key())));
 }
 
 VaultGrpc::Reactor* VaultGrpc::RotateOAuthClientSecret(Ctx* ctx,
                                                        const pb::RotateOAuthClientSecretRequest* req,
                                                        pb::CredentialInfo* resp) {
-  return Call(ctx, "RotateOAuthClientSecret",
+  return Call(ctx, *req, "RotateOAuthClientSecret",
               VAULT_REPLY(svc_.RotateOAuthClientSecret(c, req->tenant(), req->server(),
                                                        req->client_secret())));
 }
 
 VaultGrpc::Reactor* VaultGrpc::DeleteCredential(Ctx* ctx, const pb::CredentialRef* req,
                                                 pb::DeleteCredentialResponse* resp) {
-  return Call(ctx, "DeleteCredential", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DeleteCredential", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(int grants, svc_.DeleteCredential(c, req->tenant(), req->server()));
     resp->set_grants_deleted(grants);
     return absl::OkStatus();
@@ -170,7 +170,7 @@ VaultGrpc::Reactor* VaultGrpc::DeleteCredential(Ctx* ctx, const pb::CredentialRe
 
 VaultGrpc::Reactor* VaultGrpc::VerifyCredential(Ctx* ctx, const pb::VerifyCredentialRequest* req,
                                                 pb::VerifyCredentialResponse* resp) {
-  return Call(ctx, "VerifyCredential", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "VerifyCredential", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(Verification v,
                      svc_.VerifyCredential(c, req->tenant(), req->server(), req->user()));
     resp->set_result(ToProto(v.result));
@@ -184,7 +184,7 @@ VaultGrpc::Reactor* VaultGrpc::VerifyCredential(Ctx* ctx, const pb::VerifyCreden
 VaultGrpc::Reactor* VaultGrpc::BeginUserAuthorization(Ctx* ctx,
                                                       const pb::BeginUserAuthorizationRequest* req,
                                                       pb::BeginUserAuthorizationResponse* resp) {
-  return Call(ctx, "BeginUserAuthorization", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "BeginUserAuthorization", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(StartedAuthorization a,
                      svc_.BeginUserAuthorization(c, req->tenant(), req->server(), req->user()));
     resp->set_authorize_url(a.authorize_url);
@@ -196,7 +196,7 @@ VaultGrpc::Reactor* VaultGrpc::BeginUserAuthorization(Ctx* ctx,
 VaultGrpc::Reactor* VaultGrpc::CompleteUserAuthorization(
     Ctx* ctx, const pb::CompleteUserAuthorizationRequest* req,
     pb::CompleteUserAuthorizationResponse* resp) {
-  return Call(ctx, "CompleteUserAuthorization", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CompleteUserAuthorization", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(CompletedAuthorization done,
                      svc_.CompleteUserAuthorization(c, req->state(), req->code()));
     ToProto(done.grant, resp->mutable_grant());
@@ -207,7 +207,7 @@ VaultGrpc::Reactor* VaultGrpc::CompleteUserAuthorization(
 
 VaultGrpc::Reactor* VaultGrpc::ListUserGrants(Ctx* ctx, const pb::ListUserGrantsRequest* req,
                                               pb::ListUserGrantsResponse* resp) {
-  return Call(ctx, "ListUserGrants", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListUserGrants", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<UserGrant> grants,
                      svc_.ListUserGrants(c, req->tenant(), req->server(), req->user()));
     for (const UserGrant& g : grants) ToProto(g, resp->add_grants());
@@ -217,14 +217,14 @@ VaultGrpc::Reactor* VaultGrpc::ListUserGrants(Ctx* ctx, const pb::ListUserGrants
 
 VaultGrpc::Reactor* VaultGrpc::RevokeUserGrant(Ctx* ctx, const pb::RevokeUserGrantRequest* req,
                                                pb::UserGrant* resp) {
-  return Call(ctx, "RevokeUserGrant",
+  return Call(ctx, *req, "RevokeUserGrant",
               VAULT_REPLY(svc_.RevokeUserGrant(c, req->tenant(), req->server(), req->user())));
 }
 
 VaultGrpc::Reactor* VaultGrpc::GetUpstreamCredential(Ctx* ctx,
                                                      const pb::GetUpstreamCredentialRequest* req,
                                                      pb::UpstreamCredential* resp) {
-  return Call(ctx, "GetUpstreamCredential", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "GetUpstreamCredential", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(UpstreamCredential up,
                      svc_.GetUpstreamCredential(c, req->tenant(), req->server(), req->user()));
     resp->set_authorization(up.authorization.value());
@@ -239,9 +239,9 @@ VaultGrpc::Reactor* VaultGrpc::GetUpstreamCredential(Ctx* ctx,
   });
 }
 
-VaultGrpc::Reactor* VaultGrpc::RotateKek(Ctx* ctx, const pb::RotateKekRequest*,
+VaultGrpc::Reactor* VaultGrpc::RotateKek(Ctx* ctx, const pb::RotateKekRequest* req,
                                          pb::RotateKekResponse* resp) {
-  return Call(ctx, "RotateKek", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RotateKek", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(RotateKekResult r, svc_.RotateKek(c));
     resp->set_kek_version(r.kek_version);
     resp->set_data_keys_rewrapped(r.rewrapped);
@@ -251,5 +251,15 @@ VaultGrpc::Reactor* VaultGrpc::RotateKek(Ctx* ctx, const pb::RotateKekRequest*,
 }
 
 #undef VAULT_REPLY
+
+VaultGrpc::Reactor* VaultGrpc::DeleteTenantSecrets(Ctx* ctx, const pb::DeleteTenantSecretsRequest* req,
+                                                   pb::DeleteTenantSecretsResponse* resp) {
+  return Call(ctx, *req, "DeleteTenantSecrets", [=](const Caller& c) -> absl::Status {
+    ASSIGN_OR_RETURN(auto deleted, svc_.DeleteTenantSecrets(c, req->tenant()));
+    resp->set_credentials_deleted(deleted.first);
+    resp->set_data_key_destroyed(deleted.second);
+    return absl::OkStatus();
+  });
+}
 
 }  // namespace bastion::vault

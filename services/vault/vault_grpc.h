@@ -40,10 +40,13 @@ class VaultGrpc final : public pb::VaultService::CallbackService {
   Reactor* GetUpstreamCredential(Ctx*, const pb::GetUpstreamCredentialRequest*,
                                  pb::UpstreamCredential*) override;
   Reactor* RotateKek(Ctx*, const pb::RotateKekRequest*, pb::RotateKekResponse*) override;
+  Reactor* DeleteTenantSecrets(Ctx*, const pb::DeleteTenantSecretsRequest*,
+                               pb::DeleteTenantSecretsResponse*) override;
 
  private:
-  // Runs `fn(caller)` on the executor once the caller is known.
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const auth::Caller&)> fn);
+  // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const auth::Caller&)> fn);
 
   VaultService& svc_;
   grpcutil::CallRunner& runner_;

@@ -774,4 +774,36 @@ absl::StatusOr<RotateKekResult> VaultService::RotateKek(const Caller& caller) {
   return result;
 }
 
+absl::StatusOr<std::pair<int, bool>> VaultService::DeleteTenantSecrets(const Caller& caller,
+                                                                     const std::string& tenant) {
+  if (caller.kind == Caller::Kind::kNone) return absl::UnauthenticatedError("a bearer token is required");
+  if (!caller.is_operator()) return absl::PermissionDeniedError("only the operator may delete a tenant's secrets");
+  if (tenant.empty()) return absl::InvalidArgumentError("tenant must name a tenant id or slug");
+  auto t = tenants_.GetTenant(tenant);
+  if (t.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("tenant '", tenant, "' not found"));
+  }
+  if (!t.ok()) {
+    log::Warn("cannot resolve a tenant through the tenant service", {{"error", t.status().message()}});
+    return absl::UnavailableError("cannot reach the tenant service right now; retry");
+  }
+  if (t->ai_access_active()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tenant ", t->slug(), " still has AI access active: deactivate it before deleting it"));
+  }
+  ASSIGN_OR_RETURN(auto deleted, store_.DeleteTenantSecrets(t->id()));
+  envelope_.Forget(t->id());
+  {
+    // The slug may name a new tenant later: forget what it resolved to.
+    absl::MutexLock lock(&tenants_mu_);
+    tenant_cache_.clear();
+  }
+  log::Info("destroyed a tenant's secrets and data key",
+            {{"tenant_id", t->id()},
+             {"credentials", static_cast<long long>(deleted.first)},
+             {"data_key", deleted.second ? "destroyed" : "none"},
+             {"actor", caller.Actor()}});
+  return deleted;
+}
+
 }  // namespace bastion::vault

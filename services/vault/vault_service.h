@@ -140,6 +140,10 @@ class VaultService {
 
   // The operator only.
   absl::StatusOr<RotateKekResult> RotateKek(const auth::Caller& caller);
+  // Operator only, for a deactivated tenant: destroys its data key and every credential, grant
+  // and pending authorization. Returns how many credentials went and whether a data key did.
+  absl::StatusOr<std::pair<int, bool>> DeleteTenantSecrets(const auth::Caller& caller,
+                                                           const std::string& tenant);
 
  private:
   struct TenantInfo {

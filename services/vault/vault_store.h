@@ -79,6 +79,10 @@ class VaultStore {
   virtual absl::StatusOr<AuthorizationState> TakeAuthorizationState(const std::string& state_hash) = 0;
   // Deletes states that expired before `now`; returns how many.
   virtual absl::StatusOr<int> DeleteExpiredAuthorizationStates(absl::Time now) = 0;
+
+  // In one transaction: every credential of the tenant with its grants and authorization
+  // states, then its data key. Returns how many credentials went and whether a data key did.
+  virtual absl::StatusOr<std::pair<int, bool>> DeleteTenantSecrets(const std::string& tenant_id) = 0;
 };
 
 }  // namespace bastion::vault

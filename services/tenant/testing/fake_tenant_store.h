@@ -46,6 +46,21 @@ class FakeTenantStore : public TenantStore {
     if (static_cast<int>(out.size()) > limit) out.resize(limit);
     return out;
   }
+  absl::Status DeleteTenant(const std::string& id) override {
+    absl::MutexLock l(&mu_);
+    if (tenants_.erase(id) == 0) return absl::NotFoundError("tenant not found");
+    for (auto it = users_.begin(); it != users_.end();) {
+      it = it->second.tenant_id == id ? users_.erase(it) : std::next(it);
+    }
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      it = it->second.tenant_id == id ? groups_.erase(it) : std::next(it);
+    }
+    for (auto it = tokens_.begin(); it != tokens_.end();) {
+      it = it->second.first.tenant_id == id ? tokens_.erase(it) : std::next(it);
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<Tenant> UpdateTenant(const Tenant& t, absl::Time now) override {
     absl::MutexLock l(&mu_);
     auto it = tenants_.find(t.id);

@@ -221,6 +221,24 @@ class FakeVaultStore : public VaultStore {
     if (it != credentials_.end()) g.server = it->second.server;
     return g;
   }
+  absl::StatusOr<std::pair<int, bool>> DeleteTenantSecrets(const std::string& tenant_id) override {
+    absl::MutexLock l(&mu_);
+    int n = 0;
+    for (auto it = credentials_.begin(); it != credentials_.end();) {
+      if (it->second.tenant_id == tenant_id) {
+        DropGrantsLocked(it->first);
+        it = credentials_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = states_.begin(); it != states_.end();) {
+      it = it->second.tenant_id == tenant_id ? states_.erase(it) : std::next(it);
+    }
+    return std::make_pair(n, data_keys_.erase(tenant_id) > 0);
+  }
+
   int DropGrantsLocked(const std::string& credential_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     int n = 0;
     for (auto it = grants_.begin(); it != grants_.end();) {
