@@ -59,6 +59,9 @@ class McpEndpoint {
 
   // POST and DELETE (and refusals of anything else).
   http::Response Handle(const http::Request& request);
+  // Turns on sign-in: access tokens are verified by `tokens` and 401 answers carry the RFC 9728
+  // challenge. Call before serving.
+  void EnableSignIn(AccessTokenAuthenticator* tokens) { access_tokens_ = tokens; }
   // GET: an error response, or what the caller needs to open the SSE stream.
   absl::variant<http::Response, StreamGrant> PrepareStream(const http::Request& request);
 
@@ -89,6 +92,7 @@ class McpEndpoint {
   RateLimiter tenant_limiter_;
   RateLimiter user_limiter_;
   RateLimiter credential_limiter_;
+  AccessTokenAuthenticator* access_tokens_ = nullptr;
 };
 
 // "/mcp/acme/pagerduty" -> {"acme", "pagerduty"}; nullopt for anything else.
