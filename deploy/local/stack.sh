@@ -103,7 +103,7 @@ stack_start() {
     --service_token_file="$s/vault.token" --tenant_address="127.0.0.1:$tenant_port" --kek_file="$s/kek" \
     --oauth_authorize_url="$sim_url/oauth/authorize" --oauth_token_url="$sim_url/oauth/token" \
     --oauth_redirect_url="http://localhost:$edge_port/oauth/callback" \
-    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
+    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" --idp_allow_http
   stack_wait_ready vault "http://127.0.0.1:$a_vault/readyz" || return 1
 
   stack_run "$dir" governance "$(bastion_bin services/governance/governance)" \
