@@ -4,7 +4,7 @@
 CREATE TABLE signin_policies (
   tenant_id uuid PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
   issuer text NOT NULL,
-  allowed_domains text NOT NULL,
+  allowed_domains text NOT NULL,  -- comma-separated
   groups_claim text NOT NULL,
   jit_users boolean NOT NULL,
   updated_at timestamptz NOT NULL
@@ -15,7 +15,7 @@ CREATE TABLE oauth_clients (
   client_id text NOT NULL,
   kind text NOT NULL CHECK (kind IN ('registration', 'metadata_document')),
   client_name text NOT NULL,
-  redirect_uris text[] NOT NULL,
+  redirect_uris text NOT NULL,  -- one per line
   client_uri text NOT NULL,
   logo_uri text NOT NULL,
   created_at timestamptz NOT NULL,
