@@ -133,7 +133,7 @@ constexpr pg::Statement kDropExpiredRevocations{
     "revocation_drop_expired", "DELETE FROM tenant.revocations WHERE expires_at < $1"};
 constexpr pg::Statement kListRevocations{
     "revocation_list",
-    "SELECT seq, kind, tenant_id::text, subject_id, expires_at FROM tenant.revocations "
+    "SELECT seq, kind, tenant_id::text, subject_id, expires_at, created_at FROM tenant.revocations "
     "WHERE seq > $1 AND expires_at >= $2 ORDER BY seq LIMIT $3"};
 
 bool IsUuid(const std::string& s) {
@@ -425,6 +425,7 @@ absl::StatusOr<std::vector<Revocation>> PgTenantStore::ListRevocations(int64_t a
     v.tenant_id = in.Str();
     v.id = in.Str();
     v.expires_at = in.Time();
+    v.revoked_at = in.Time();
     return v;
   });
 }

@@ -245,6 +245,7 @@ SignInGrpc::Reactor* SignInGrpc::ListRevocations(Ctx* ctx, const pb::ListRevocat
       out->set_tenant_id(r.tenant_id);
       out->set_id(r.id);
       SetTime(r.expires_at, out->mutable_expires_at());
+      SetTime(r.revoked_at, out->mutable_revoked_at());
     }
     return absl::OkStatus();
   });

@@ -122,6 +122,8 @@ struct Revocation {
   std::string tenant_id;
   std::string id;  // the grant id or the user id
   absl::Time expires_at;
+  // Access tokens issued at or before this are refused (a user enabled again signs in afresh).
+  absl::Time revoked_at;
 };
 inline constexpr absl::Duration kRevocationLifetime = absl::Minutes(15);
 

@@ -116,7 +116,7 @@ function setUpTenant(slug, members) {
   ctl(['toolset', 'create', 'oncall', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents,list_services']);
   ctl(['profile', 'create', 'responders', '--tenant', slug, '--toolsets', 'oncall', '--members', 'group:responders']);
   ctl(['idp', 'set', '--tenant', slug, '--issuer', idpUrl, '--client-id', env.BASTION_IDP_CLIENT_ID,
-       '--client-secret-file', '-'], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
+      ], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
   ctl(['idp', 'policy', 'set', '--tenant', slug, '--issuer', idpUrl, '--allowed-domains', 'example.com',
        '--groups-claim', 'groups', '--jit-users', 'on']);
   for (const m of members) ctl(['user', 'create', m, '--tenant', slug]);

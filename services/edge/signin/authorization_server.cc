@@ -407,9 +407,10 @@ http::Response AuthorizationServer::Authorize(const std::string& tenant, const h
   if (!signin.ok()) {
     if (signin.status().code() == absl::StatusCode::kNotFound ||
         signin.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return RenderError(404, "Sign-in is not set up for your organization",
-                         "Your Bastion admin has not connected your company's identity provider yet. Ask them to, "
-                         "or ask for a personal token to paste into your AI client instead.");
+      return RenderError(404, "Sign-in is not available for your organization",
+                         absl::StrCat(signin.status().message(),
+                                      ". Ask your Bastion admin to connect (or check) your company's identity "
+                                      "provider, or for a personal token to paste into your AI client instead."));
     }
     return RenderError(503, "Sign-in is unavailable right now",
                        "Bastion cannot reach your company's identity provider settings. Try again in a minute.");

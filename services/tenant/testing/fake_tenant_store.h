@@ -232,6 +232,7 @@ class FakeTenantStore : public TenantStore {
     absl::MutexLock l(&mu_);
     Revocation added = r;
     added.seq = static_cast<int64_t>(revocations_.size()) + 1;
+    added.revoked_at = now;
     revocations_.push_back(added);
     return absl::OkStatus();
   }
