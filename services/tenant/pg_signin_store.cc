@@ -38,7 +38,8 @@ constexpr pg::Statement kGetClient{
     "AND expires_at > $3"};
 constexpr pg::Statement kExtendClient{
     "signin_client_extend",
-    "UPDATE tenant.oauth_clients SET expires_at = GREATEST(expires_at, $3) WHERE tenant_id = $1 AND client_id = $2"};
+    "UPDATE tenant.oauth_clients SET expires_at = GREATEST(expires_at, $3) "
+    "WHERE tenant_id = $1 AND client_id = $2 AND kind = 'registration'"};
 constexpr pg::Statement kCountLiveRegistrations{
     "signin_client_count_live",
     "SELECT count(*) FROM tenant.oauth_clients WHERE tenant_id = $1 AND kind = 'registration' AND expires_at > $2"};

@@ -104,6 +104,8 @@ TEST_F(PgSignInStoreTest, PolicyAndClientsRoundTrip) {
   doc.redirect_uris = {"https://app.example/cb"};
   doc.expires_at = clock_.Now() + absl::Hours(1);
   ASSERT_TRUE(signin_->PutMetadataDocumentClient(edge_, "acme", doc).ok());
+  ASSERT_TRUE(store_->ExtendClient(acme_.id, doc.client_id, clock_.Now() + absl::Hours(24 * 30)).ok());
+  EXPECT_EQ(signin_->GetClient(edge_, "acme", doc.client_id)->expires_at, clock_.Now() + absl::Hours(1));
   doc.client_name = "App, renamed";
   ASSERT_TRUE(signin_->PutMetadataDocumentClient(edge_, "acme", doc).ok());
   EXPECT_EQ(signin_->GetClient(edge_, "acme", doc.client_id)->client_name, "App, renamed");

@@ -670,13 +670,16 @@ absl::StatusOr<TokenGrant> SignInService::RedeemCode(const Caller& caller, const
     return InvalidGrant("the user is disabled or gone");
   }
   RETURN_IF_ERROR(user.status());
-  ASSIGN_OR_RETURN(OAuthClient client, LiveClient(t.id, code->client_id));
+  // The client was live at /authorize a minute ago; a metadata document's cache may have lapsed
+  // since, which must not fail the exchange.
+  auto client = store_.GetClient(t.id, code->client_id, now);
+  if (!client.ok() && client.status().code() != absl::StatusCode::kNotFound) return client.status();
   OAuthGrant g;
   g.id = code->grant_id;
   g.tenant_id = t.id;
   g.user_id = user->id;
-  g.client_id = client.client_id;
-  g.client_name = client.client_name;
+  g.client_id = code->client_id;
+  g.client_name = client.ok() ? client->client_name : code->client_id;
   g.resource = code->resource;
   g.scope = code->scope;
   g.created_at = now;

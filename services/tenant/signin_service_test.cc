@@ -237,6 +237,11 @@ TEST_F(SignInServiceTest, MetadataDocumentClientsAreCachedUntilTheirExpiry) {
   EXPECT_EQ(got->kind, OAuthClientKind::kMetadataDocument);
   clock_.Advance(absl::Hours(2));
   EXPECT_EQ(signin_.GetClient(edge_, "acme", doc.client_id).status().code(), absl::StatusCode::kUnauthenticated);
+  // A grant does not keep a document's cache alive: the edge must refetch it on time.
+  doc.expires_at = clock_.Now() + absl::Hours(1);
+  ASSERT_TRUE(signin_.PutMetadataDocumentClient(edge_, "acme", doc).ok());
+  ASSERT_TRUE(store_.ExtendClient(acme_.id, doc.client_id, clock_.Now() + absl::Hours(24 * 30)).ok());
+  EXPECT_EQ(signin_.GetClient(edge_, "acme", doc.client_id)->expires_at, clock_.Now() + absl::Hours(1));
   doc.client_id = "http://app.example/client.json";
   EXPECT_EQ(signin_.PutMetadataDocumentClient(edge_, "acme", doc).status().code(), absl::StatusCode::kInvalidArgument);
 }

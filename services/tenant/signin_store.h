@@ -28,7 +28,8 @@ class SignInStore {
   // NotFound when unknown or expired at `now`.
   virtual absl::StatusOr<OAuthClient> GetClient(const std::string& tenant_id,
                                                 const std::string& client_id, absl::Time now) = 0;
-  // Moves a client's expiry later (never earlier).
+  // Moves a registration's expiry later (never earlier); metadata documents keep theirs, so the
+  // edge refetches them on time.
   virtual absl::Status ExtendClient(const std::string& tenant_id, const std::string& client_id,
                                     absl::Time expires_at) = 0;
   // Registrations (not metadata documents) of the tenant unexpired at `now`, and created since

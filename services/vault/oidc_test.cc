@@ -126,6 +126,14 @@ TEST_F(OidcTest, GoodIdTokenVerifies) {
   EXPECT_EQ((*claims)["email"].as_string(), "ana@acme.com");
 }
 
+TEST_F(OidcTest, Rs256IdTokenVerifies) {
+  idp_.UseRsa();
+  const std::string token = idp_.MintIdToken(kClientId, "n-1");
+  auto claims = Verify(token);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ((*claims)["sub"].as_string(), "idp-user-1");
+}
+
 TEST_F(OidcTest, IdTokenWithBadSignatureIsRefused) {
   idp_.SetForgedSignature(true);
   auto claims = Verify(idp_.MintIdToken(kClientId, "n-1"));

@@ -48,7 +48,9 @@ class FakeSignInStore : public SignInStore {
                             absl::Time expires_at) override {
     absl::MutexLock l(&mu_);
     auto it = clients_.find(Key(tenant_id, client_id));
-    if (it != clients_.end()) it->second.expires_at = std::max(it->second.expires_at, expires_at);
+    if (it != clients_.end() && it->second.kind == OAuthClientKind::kRegistration) {
+      it->second.expires_at = std::max(it->second.expires_at, expires_at);
+    }
     return absl::OkStatus();
   }
   absl::StatusOr<int> CountLiveRegistrations(const std::string& tenant_id, absl::Time now) override {

@@ -1,5 +1,9 @@
 #include "services/vault/testing/fake_idp.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -9,6 +13,45 @@
 namespace bastion::vault {
 
 namespace json = boost::json;
+
+namespace {
+
+constexpr char kRsaKid[] = "rsa-1";
+
+std::string BigEndian(EVP_PKEY* key, const char* param) {
+  BIGNUM* bn = nullptr;
+  EVP_PKEY_get_bn_param(key, param, &bn);
+  std::string out(BN_num_bytes(bn), '\0');
+  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+  BN_free(bn);
+  return out;
+}
+
+json::object RsaJwk(EVP_PKEY* key) {
+  return json::object{{"kty", "RSA"},
+                      {"kid", kRsaKid},
+                      {"use", "sig"},
+                      {"alg", "RS256"},
+                      {"n", crypto::Base64UrlEncode(BigEndian(key, OSSL_PKEY_PARAM_RSA_N))},
+                      {"e", crypto::Base64UrlEncode(BigEndian(key, OSSL_PKEY_PARAM_RSA_E))}};
+}
+
+std::string RsaSign(EVP_PKEY* key, const json::object& claims) {
+  const json::object header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", kRsaKid}};
+  const std::string input = absl::StrCat(crypto::Base64UrlEncode(json::serialize(header)), ".",
+                                         crypto::Base64UrlEncode(json::serialize(claims)));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+  EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key);
+  EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size());
+  std::string sig(len, '\0');
+  EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size());
+  sig.resize(len);
+  return absl::StrCat(input, ".", crypto::Base64UrlEncode(sig));
+}
+
+}  // namespace
 
 FakeIdp::FakeIdp(const Clock& clock) : clock_(clock) {
   keys_.push_back(jose::SigningKey::Generate());
@@ -53,6 +96,10 @@ void FakeIdp::RotateKey() {
   absl::MutexLock l(&mu_);
   keys_.push_back(jose::SigningKey::Generate());
 }
+void FakeIdp::UseRsa() {
+  absl::MutexLock l(&mu_);
+  rsa_.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)), EVP_PKEY_free);
+}
 void FakeIdp::SetDiscoveryIssuer(const std::string& issuer) {
   absl::MutexLock l(&mu_);
   discovery_issuer_ = issuer;
@@ -95,6 +142,7 @@ void FakeIdp::Serve(const http::Request& req, std::shared_ptr<http::Responder> r
     ++jwks_fetches_;
     jose::KeySet set;
     for (const jose::SigningKey& k : keys_) set.Add(k.public_key());
+    if (rsa_ != nullptr) set.Add(*jose::PublicKey::FromJwk(RsaJwk(rsa_.get())));
     responder->Respond(http::JsonResponse(200, set.ToJwks()));
   } else if (req.path == "/authorize") {
     responder->Respond(Authorize(req));
@@ -176,6 +224,7 @@ std::string FakeIdp::Mint(const std::string& client_id, const std::string& nonce
                       {"email", email_},        {"email_verified", email_verified_},
                       {"name", "Ana Example"},  {"groups", json::array{"oncall", "sre"}}};
   if (tamper_) tamper_(claims);
+  if (rsa_ != nullptr) return RsaSign(rsa_.get(), claims);
   if (!forged_) return keys_.back().Sign(claims);
   // Same header (kid) as the real key, signature by another key.
   const jose::SigningKey forger = jose::SigningKey::Generate();

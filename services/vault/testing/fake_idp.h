@@ -40,6 +40,8 @@ class FakeIdp {
   void SetForgedSignature(bool forged);
   // A new signing key: published from now on (the old one too) and used for new ID tokens.
   void RotateKey();
+  // Signs ID tokens RS256 with a 2048-bit RSA key (published too), as most providers do.
+  void UseRsa();
   // Discovery knobs.
   void SetDiscoveryIssuer(const std::string& issuer);
   void SetDiscoveryPadding(size_t bytes);
@@ -70,6 +72,7 @@ class FakeIdp {
   http::HttpServer server_;
   mutable absl::Mutex mu_;
   std::vector<jose::SigningKey> keys_ ABSL_GUARDED_BY(mu_);  // the last one signs
+  std::shared_ptr<EVP_PKEY> rsa_ ABSL_GUARDED_BY(mu_);      // when set, it signs instead
   std::string client_id_ ABSL_GUARDED_BY(mu_) = "bastion-acme";
   std::string client_secret_ ABSL_GUARDED_BY(mu_);
   std::string subject_ ABSL_GUARDED_BY(mu_) = "idp-user-1";
