@@ -94,7 +94,7 @@ stack_start() {
   # The company identity provider people sign in with (a real OpenID provider): one client for
   # Bastion, whose callbacks are per tenant; demo users share one generated password.
   local callbacks="" t
-  for t in demo signin-a signin-b; do callbacks+="$edge_base/oauth/$t/callback,"; done
+  for t in demo signin-a signin-b signin-c; do callbacks+="$edge_base/oauth/$t/callback,"; done
   IDP_PORT=$idp_port IDP_CLIENT_ID=bastion IDP_CLIENT_SECRET=$(cat "$s/idp.client_secret") \
     IDP_REDIRECT_URIS=$callbacks \
     IDP_USERS=$(python3 -c 'import json,sys; p=sys.argv[1]; print(json.dumps([

@@ -11,7 +11,7 @@ import puppeteer from 'puppeteer-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { env, mcpUrl, rememberSecret } from './lib.mjs';
+import { env, mcpUrl, rememberSecret, setUpSignInTenant } from './lib.mjs';
 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const artifacts = env.BASTION_E2E_ARTIFACTS || `${env.BASTION_E2E_STATE || '/tmp'}/artifacts`;
@@ -44,7 +44,8 @@ test('a person signs an MCP client in with a real browser', { skip: !chromium &&
     saveCodeVerifier: (v) => { state.verifier = v; },
     codeVerifier: () => state.verifier,
   };
-  const transport = new StreamableHTTPClientTransport(mcpUrl('signin-a'), { authProvider: provider });
+  setUpSignInTenant('signin-c');
+  const transport = new StreamableHTTPClientTransport(mcpUrl('signin-c'), { authProvider: provider });
   const client = new Client({ name: 'browser-test', version: '1' });
   await assert.rejects(client.connect(transport), UnauthorizedError);
 
@@ -82,7 +83,7 @@ test('a person signs an MCP client in with a real browser', { skip: !chromium &&
     const landed = await codeArrived;
     assert.ok(landed.searchParams.get('code'));
     await transport.finishAuth(landed.searchParams.get('code'));
-    const t2 = new StreamableHTTPClientTransport(mcpUrl('signin-a'), { authProvider: provider });
+    const t2 = new StreamableHTTPClientTransport(mcpUrl('signin-c'), { authProvider: provider });
     const c2 = new Client({ name: 'browser-test', version: '1' });
     await c2.connect(t2);
     const tools = await c2.listTools();

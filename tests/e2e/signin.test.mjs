@@ -9,7 +9,7 @@ import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { ctl, ctlJson, env, edgeBase, mcpUrl, rememberSecret } from './lib.mjs';
+import { ctl, ctlJson, env, edgeBase, mcpUrl, rememberSecret, setUpSignInTenant } from './lib.mjs';
 
 const idpUrl = env.BASTION_IDP_URL;
 const password = env.BASTION_IDP_DEMO_PASSWORD;
@@ -104,24 +104,6 @@ async function signIn(authorizationUrl, email, { decision = 'approve', browser =
   return { redirect: new URL(done.redirect), consentHtml };
 }
 
-function setUpTenant(slug, members) {
-  ctl(['tenant', 'create', slug]);
-  ctl(['catalog', 'enable', 'pagerduty', '--tenant', slug]);
-  ctl(['tenant', 'activate', slug]);
-  ctl(['server', 'register', 'pagerduty', '--tenant', slug, '--type', 'pagerduty', '--auth', 'api-key',
-       '--tool-policy', 'approve-read-only']);
-  ctl(['credential', 'set-api-key', 'pagerduty', '--tenant', slug, '--actor-email', 'bot@example.com',
-       '--access', 'full'], { input: `${env.BASTION_SIM_API_KEY}\n` });
-  ctl(['group', 'create', 'responders', '--tenant', slug]);
-  ctl(['toolset', 'create', 'oncall', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents,list_services']);
-  ctl(['profile', 'create', 'responders', '--tenant', slug, '--toolsets', 'oncall', '--members', 'group:responders']);
-  ctl(['idp', 'set', '--tenant', slug, '--issuer', idpUrl, '--client-id', env.BASTION_IDP_CLIENT_ID,
-      ], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
-  ctl(['idp', 'policy', 'set', '--tenant', slug, '--issuer', idpUrl, '--allowed-domains', 'example.com',
-       '--groups-claim', 'groups', '--jit-users', 'on']);
-  for (const m of members) ctl(['user', 'create', m, '--tenant', slug]);
-}
-
 async function connectWith(provider, slug) {
   const transport = new StreamableHTTPClientTransport(mcpUrl(slug), { authProvider: provider });
   const client = new Client({ name: 'bastion-e2e-signin', version: '1.0.0' });
@@ -143,8 +125,8 @@ async function signedInClient(slug, email, provider = new MemoryProvider()) {
 }
 
 before(() => {
-  setUpTenant('signin-a', []);
-  setUpTenant('signin-b', []);
+  setUpSignInTenant('signin-a');
+  setUpSignInTenant('signin-b');
 });
 
 test('401 challenge points at this URL\'s metadata, which points at the tenant\'s issuer', async () => {
