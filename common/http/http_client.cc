@@ -186,6 +186,9 @@ void CurlHttpClient::Send(ClientRequest request, Callback done) {
   transfer->request = std::move(request);
   transfer->done = std::move(done);
   transfer->max_body = options_.max_response_bytes;
+  if (transfer->request.max_response_bytes > 0) {
+    transfer->max_body = std::min(transfer->max_body, transfer->request.max_response_bytes);
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {

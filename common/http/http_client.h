@@ -28,6 +28,8 @@ struct ClientRequest {
   Headers headers;  // Often hold credentials: never log them.
   std::string body;
   absl::Duration timeout = absl::Seconds(10);  // For the whole exchange, connecting included.
+  // A larger response body fails with ResourceExhausted; 0 keeps the client's own limit.
+  size_t max_response_bytes = 0;
 };
 
 struct ClientResponse {

@@ -177,6 +177,24 @@ TEST_F(CurlHttpClientTest, OversizedResponseIsResourceExhausted) {
   EXPECT_EQ(client.SendSync(request).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+TEST_F(CurlHttpClientTest, ARequestCanLowerTheResponseLimitButNotRaiseIt) {
+  CurlHttpClientOptions options;
+  options.max_response_bytes = 1024;
+  CurlHttpClient client(options);
+  ClientRequest small;
+  small.method = "POST";
+  small.url = Url("/echo");
+  small.body = "a body of 26 bytes, echoed";
+  small.max_response_bytes = 4;
+  EXPECT_EQ(client.SendSync(small).status().code(), absl::StatusCode::kResourceExhausted);
+  small.max_response_bytes = 64 * 1024;
+  EXPECT_TRUE(client.SendSync(small).ok());
+  ClientRequest big;
+  big.url = Url("/big");
+  big.max_response_bytes = 1 << 30;  // the client's own limit still holds
+  EXPECT_EQ(client.SendSync(big).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(CurlHttpClientTest, HundredConcurrentRequestsAllComplete) {
   CurlHttpClientOptions options;
   options.max_in_flight = 16;  // The rest wait in the queue.

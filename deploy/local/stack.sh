@@ -25,6 +25,8 @@ stack_secrets() {
   printf 'edge %s\n' "$(cat "$dir/edge.token")" >"$dir/governance.identities"
   printf '1 %s\n' "$(python3 -c 'import secrets,base64,sys; sys.stdout.write(base64.b64encode(secrets.token_bytes(32)).decode())')" >"$dir/kek"
   python3 -c "$rand" >"$dir/session.key"
+  python3 -c "$rand" >"$dir/idp.client_secret"
+  python3 -c 'import secrets,sys; sys.stdout.write(secrets.token_urlsafe(12))' >"$dir/idp.demo_password"
   chmod 600 "$dir"/*
 }
 
@@ -86,6 +88,22 @@ stack_start() {
   local a_edge=${BASTION_PORT_EDGE_ADMIN:-$(stack_free_port)}
   local sim_url="http://127.0.0.1:$sim_port"
   local sim_key=${BASTION_SIM_API_KEY:-sim-full-key}
+  local idp_port=${BASTION_PORT_IDP:-$(stack_free_port)}
+  local idp_url="http://127.0.0.1:$idp_port"
+  local edge_base="http://localhost:$edge_port"
+
+  # The company identity provider people sign in with (a real OpenID provider): one client for
+  # Bastion, whose callbacks are per tenant; demo users share one generated password.
+  local callbacks="" t
+  for t in demo signin-a signin-b signin-c; do callbacks+="$edge_base/oauth/$t/callback,"; done
+  IDP_PORT=$idp_port IDP_CLIENT_ID=bastion IDP_CLIENT_SECRET=$(cat "$s/idp.client_secret") \
+    IDP_REDIRECT_URIS=$callbacks \
+    IDP_USERS=$(python3 -c 'import json,sys; p=sys.argv[1]; print(json.dumps([
+      {"email": e, "password": p, "name": e.split("@")[0].title(), "groups": ["responders"]}
+      for e in ["demo@example.com","ana@example.com","bo@example.com","cy@example.com","dee@example.com",
+                "eve@example.com","fay@example.com"]]))' "$(cat "$s/idp.demo_password")") \
+    stack_run "$dir" idp node "$bastion_root/tests/e2e/idp/server.mjs"
+  stack_wait_ready idp "$idp_url/.well-known/openid-configuration" || return 1
 
   stack_run "$dir" pagerduty_sim "$(bastion_bin tests/pagerduty_sim/pagerduty_sim)" \
     --port="$sim_port" --api_keys="$sim_key:full,sim-readonly-key:read_only${BASTION_SIM_EXTRA_API_KEYS:+,$BASTION_SIM_EXTRA_API_KEYS}" \
@@ -104,7 +122,7 @@ stack_start() {
     --service_token_file="$s/vault.token" --tenant_address="127.0.0.1:$tenant_port" --kek_file="$s/kek" \
     --oauth_authorize_url="$sim_url/oauth/authorize" --oauth_token_url="$sim_url/oauth/token" \
     --oauth_redirect_url="http://localhost:$edge_port/oauth/callback" \
-    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url"
+    --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" --idp_allow_http
   stack_wait_ready vault "http://127.0.0.1:$a_vault/readyz" || return 1
 
   stack_run "$dir" governance "$(bastion_bin services/governance/governance)" \
@@ -120,7 +138,8 @@ stack_start() {
     --session_key_file="$s/session.key" --tenant_address="127.0.0.1:$tenant_port" \
     --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
     --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" \
-    --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}"
+    --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}" \
+    --signin --public_url="$edge_base" --signin_allow_insecure_local
   stack_wait_ready edge "http://127.0.0.1:$a_edge/readyz" || return 1
 
   # A second edge replica on the same key, when asked: sessions need no stickiness.
@@ -135,7 +154,8 @@ stack_start() {
       --session_key_file="$s/session.key" --tenant_address="127.0.0.1:$tenant_port" \
       --vault_address="127.0.0.1:$vault_port" --governance_address="127.0.0.1:$gov_port" \
       --pagerduty_api_url="$sim_url" --pagerduty_eu_api_url="$sim_url" \
-      --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}"
+      --user_requests_per_second_by_tenant="${BASTION_EDGE_USER_RATES:-}" \
+      --signin --public_url="http://localhost:$edge2_port" --signin_allow_insecure_local
     stack_wait_ready edge2 "http://127.0.0.1:$a_edge2/readyz" || return 1
     edge2_base="http://localhost:$edge2_port"
   fi
@@ -152,6 +172,10 @@ BASTION_PAGERDUTY_SIM_URL=$sim_url
 BASTION_SIM_API_KEY=$sim_key
 BASTION_METRICS_URLS="http://127.0.0.1:$a_tenant/metrics http://127.0.0.1:$a_vault/metrics http://127.0.0.1:$a_gov/metrics http://127.0.0.1:$a_edge/metrics"
 BASTION_ADMIN_TOKEN=$(cat "$s/operator.token")
+BASTION_IDP_URL=$idp_url
+BASTION_IDP_CLIENT_ID=bastion
+BASTION_IDP_CLIENT_SECRET=$(cat "$s/idp.client_secret")
+BASTION_IDP_DEMO_PASSWORD=$(cat "$s/idp.demo_password")
 ENV
   chmod 600 "$dir/stack.env"
 }
@@ -160,7 +184,7 @@ ENV
 # keep-db the database's files stay for the next start, otherwise they are removed.
 stack_stop() {
   local dir=$1 keep_db=${2:-}
-  for name in edge2 edge governance vault tenant pagerduty_sim; do
+  for name in edge2 edge governance vault tenant pagerduty_sim idp; do
     local pidfile=$dir/pids/$name.pid
     [ -f "$pidfile" ] || continue
     local pid

@@ -280,6 +280,12 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     PrintShortUsage(err);
     return kUsage;
   }
+  // A two-word noun ("oauth grants", "idp policy") reads as one.
+  std::vector<std::string>& words = parsed->positional;
+  if (words.size() >= 2 && KnownNoun(absl::StrCat(words[0], " ", words[1]))) {
+    words[0] = absl::StrCat(words[0], " ", words[1]);
+    words.erase(words.begin() + 1);
+  }
   const std::vector<std::string>& pos = parsed->positional;
 
   if (pos.empty()) {

@@ -21,7 +21,9 @@ const std::vector<Command>& AllCommands() {
   static const auto* all = [] {
     auto* commands = new std::vector<Command>();
     for (Command& c : TenantCommands()) commands->push_back(std::move(c));
+    for (Command& c : SignInCommands()) commands->push_back(std::move(c));
     for (Command& c : VaultCommands()) commands->push_back(std::move(c));
+    for (Command& c : IdpCommands()) commands->push_back(std::move(c));
     for (Command& c : GovernanceCommands()) commands->push_back(std::move(c));
     return commands;
   }();

@@ -42,7 +42,9 @@ inline FlagSpec TenantFlag() { return {"tenant", "T", true}; }
 
 // Per-service command sets, each defined in its own <service>_commands.cc.
 std::vector<Command> TenantCommands();
+std::vector<Command> SignInCommands();
 std::vector<Command> VaultCommands();
+std::vector<Command> IdpCommands();
 std::vector<Command> GovernanceCommands();
 
 // Every command, in the order help lists them.

@@ -67,6 +67,22 @@ class TenantDirectory {
   virtual absl::StatusOr<TenantAccess> CheckAccess(const std::string& tenant_slug) = 0;
 };
 
+// Sign-in for AI clients (docs/signin.md), when it is on: the access tokens Bastion's
+// authorization server issues (static client tokens still go to the TenantDirectory), and where a
+// client without a token learns how to sign in.
+class AccessTokenAuthenticator {
+ public:
+  virtual ~AccessTokenAuthenticator() = default;
+  // Whether `token` is an access token rather than a static client token.
+  virtual bool Handles(const std::string& token) const = 0;
+  // The identity behind a token presented at /mcp/<tenant_slug>/<server>; Unauthenticated for
+  // tokens that must not pass there.
+  virtual absl::StatusOr<Identity> Authenticate(const std::string& token, const std::string& tenant_slug,
+                                                const std::string& server) = 0;
+  // RFC 9728 metadata URL of /mcp/<tenant_slug>/<server>.
+  virtual std::string ResourceMetadataUrl(const std::string& tenant_slug, const std::string& server) const = 0;
+};
+
 class PolicyClient {
  public:
   virtual ~PolicyClient() = default;

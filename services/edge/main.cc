@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/config/config.h"
 #include "common/exec/executor.h"
@@ -28,6 +29,8 @@
 #include "services/edge/mcp_endpoint.h"
 #include "services/edge/pagerduty_tool_runner.h"
 #include "services/edge/session.h"
+#include "services/edge/signin/authorization_server.h"
+#include "services/edge/signin/grpc_signin_backends.h"
 
 ABSL_FLAG(std::string, grpc_address, "127.0.0.1:7004", "gRPC listen address (health, reflection)");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1:9104", "admin HTTP (/metrics, /healthz, /readyz)");
@@ -58,6 +61,12 @@ ABSL_FLAG(int, user_calls_in_flight, 4, "tool calls one user may run at once");
 ABSL_FLAG(int, pagerduty_max_retry_wait_ms, 250,
           "most a tool call waits between PagerDuty retries on a worker; a longer wait (429 reset, "
           "repeated 5xx) is answered at once with the time to retry after");
+ABSL_FLAG(bool, signin, false,
+          "serve Bastion's OAuth authorization server so AI clients can sign in (docs/signin.md)");
+ABSL_FLAG(std::string, public_url, "",
+          "the edge's public base URL, e.g. https://bastion.example (required with --signin)");
+ABSL_FLAG(bool, signin_allow_insecure_local, false,
+          "local runs and tests only: accept http client ID metadata documents on loopback addresses");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::edge {
@@ -99,12 +108,12 @@ int Run() {
     return Fail("cannot set up TLS to the other services", channel_credentials.status());
   }
   GrpcBackendOptions backend{service_token, absl::Seconds(3)};
-  GrpcTenantDirectory tenant_backend(
-      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials), backend);
+  auto tenant_channel = grpcutil::ServiceChannel(absl::GetFlag(FLAGS_tenant_address), *channel_credentials);
+  auto vault_channel = grpcutil::ServiceChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials);
+  GrpcTenantDirectory tenant_backend(tenant_channel, backend);
   GrpcPolicyClient governance(
       grpcutil::ServiceChannel(absl::GetFlag(FLAGS_governance_address), *channel_credentials), backend);
-  GrpcCredentialClient vault(
-      grpcutil::ServiceChannel(absl::GetFlag(FLAGS_vault_address), *channel_credentials), backend);
+  GrpcCredentialClient vault(vault_channel, backend);
 
   CacheStats cache_stats(registry);
   CachingDirectory directory(tenant_backend, RealClock::Get(), cache_stats);
@@ -185,6 +194,43 @@ int Run() {
   http::HttpServer mcp_server(http_options);
   RegisterEdgeRoutes(mcp_server, endpoint, credentials, executor, hub);
 
+  // Sign-in for AI clients: off unless asked for, so static tokens stay the only way in until an
+  // operator turns it on.
+  std::unique_ptr<GrpcSignInBackend> signin_backend;
+  std::unique_ptr<GrpcIdentityProviderBackend> idp_backend;
+  std::unique_ptr<AccessTokenVerifier> access_tokens;
+  std::unique_ptr<CurlClientMetadataFetcher> client_metadata;
+  std::unique_ptr<AuthorizationServer> authorization_server;
+  std::unique_ptr<Periodic> revocation_poll;
+  if (absl::GetFlag(FLAGS_signin)) {
+    std::string public_url = absl::GetFlag(FLAGS_public_url);
+    while (absl::EndsWith(public_url, "/")) public_url.pop_back();
+    if (!absl::StartsWith(public_url, "https://") && !absl::StartsWith(public_url, "http://")) {
+      log::Error("--signin needs --public_url, the URL AI clients reach this edge at (https in production)");
+      return 2;
+    }
+    signin_backend = std::make_unique<GrpcSignInBackend>(tenant_channel, backend);
+    idp_backend = std::make_unique<GrpcIdentityProviderBackend>(vault_channel, backend);
+    AccessTokenOptions token_options;
+    token_options.public_url = public_url;
+    access_tokens = std::make_unique<AccessTokenVerifier>(token_options, *signin_backend, *idp_backend,
+                                                          RealClock::Get());
+    ClientMetadataOptions metadata_options;
+    metadata_options.allow_http_loopback = absl::GetFlag(FLAGS_signin_allow_insecure_local);
+    metadata_options.allow_internal_addresses = absl::GetFlag(FLAGS_signin_allow_insecure_local);
+    client_metadata = std::make_unique<CurlClientMetadataFetcher>(metadata_options);
+    authorization_server = std::make_unique<AuthorizationServer>(
+        AuthorizationServerOptions{public_url}, *signin_backend, *idp_backend, policy, *client_metadata,
+        *access_tokens, RealClock::Get());
+    endpoint.EnableSignIn(access_tokens.get());
+    RegisterSignInRoutes(mcp_server, *authorization_server, executor);
+    revocation_poll = std::make_unique<Periodic>(absl::Seconds(1), [&access_tokens] {
+      if (auto s = access_tokens->PollRevocations(); !s.ok()) {
+        log::Debug("could not read revocations", {{"error", s.message()}});
+      }
+    });
+  }
+
   ServiceRunnerOptions server_options{"edge", absl::GetFlag(FLAGS_grpc_address),
                                       absl::GetFlag(FLAGS_admin_address)};
   server_options.tls = grpcutil::ServerTlsFilesFromFlags();
@@ -201,6 +247,7 @@ int Run() {
   executor.Shutdown();
   keepalive.Stop();
   session_poll.Stop();
+  if (revocation_poll) revocation_poll->Stop();
   governance.Stop();
   audit.Drain(absl::Seconds(10));
   upstream_http.Shutdown();

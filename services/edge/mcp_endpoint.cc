@@ -228,16 +228,28 @@ std::optional<http::Response> McpEndpoint::Admit(const http::Request& request, C
   if (auth.has_value() && auth->size() > 7 && absl::EqualsIgnoreCase(auth->substr(0, 7), "bearer ")) {
     token = std::string(absl::StripAsciiWhitespace(auth->substr(7)));
   }
-  auto unauthorized = [](absl::string_view why) {
+  auto unauthorized = [&](absl::string_view why) {
     http::Response r = RpcError(401, nullptr, mcp::kInvalidRequest, why);
-    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"bastion\"");
+    std::string challenge = "Bearer realm=\"bastion\"";
+    if (access_tokens_ != nullptr) {
+      // RFC 9728 §5.1: where to find out how to sign in to exactly this URL.
+      absl::StrAppend(&challenge, ", resource_metadata=\"",
+                      access_tokens_->ResourceMetadataUrl(ctx.tenant_slug, ctx.server), "\", scope=\"mcp\"");
+      if (!token.empty()) absl::StrAppend(&challenge, ", error=\"invalid_token\"");
+    }
+    r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
     return r;
   };
   if (token.empty()) {
     ctx.outcome = "unauthenticated";
-    return unauthorized("Unauthorized: send Authorization: Bearer <token issued by your Bastion admin>");
+    return unauthorized(access_tokens_ != nullptr
+                            ? "Unauthorized: sign in (your client can discover how) or send Authorization: Bearer "
+                              "<token issued by your Bastion admin>"
+                            : "Unauthorized: send Authorization: Bearer <token issued by your Bastion admin>");
   }
-  auto identity = directory_.Authenticate(token);
+  auto identity = access_tokens_ != nullptr && access_tokens_->Handles(token)
+                      ? access_tokens_->Authenticate(token, ctx.tenant_slug, ctx.server)
+                      : directory_.Authenticate(token);
   if (!identity.ok()) {
     const auto code = identity.status().code();
     if (code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied) {

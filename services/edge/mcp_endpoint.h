@@ -71,6 +71,9 @@ class McpEndpoint {
 
   // POST and DELETE (and refusals of anything else).
   http::Response Handle(const http::Request& request);
+  // Turns on sign-in: access tokens are verified by `tokens` and 401 answers carry the RFC 9728
+  // challenge. Call before serving.
+  void EnableSignIn(AccessTokenAuthenticator* tokens) { access_tokens_ = tokens; }
   // GET: an error response, or what the caller needs to open the SSE stream.
   absl::variant<http::Response, StreamGrant> PrepareStream(const http::Request& request);
 
@@ -107,6 +110,7 @@ class McpEndpoint {
   std::map<std::string, std::unique_ptr<RateLimiter>> tenant_user_limiters_;  // by slug; fixed at start
   RateLimiter credential_limiter_;
   ConcurrencyLimiter calls_in_flight_;
+  AccessTokenAuthenticator* access_tokens_ = nullptr;
 };
 
 // A tenant slug or server name as Bastion allows them: 1 to 63 of [a-z0-9_-], starting with a

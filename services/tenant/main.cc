@@ -13,7 +13,10 @@
 #include "common/service/periodic.h"
 #include "common/service/service_runner.h"
 #include "common/service/startup.h"
+#include "services/tenant/pg_signin_store.h"
 #include "services/tenant/pg_tenant_store.h"
+#include "services/tenant/signin_grpc.h"
+#include "services/tenant/signin_service.h"
 #include "services/tenant/tenant_grpc.h"
 #include "services/tenant/tenant_migrations.h"
 #include "services/tenant/tenant_service.h"
@@ -67,12 +70,17 @@ int Run() {
   PgTenantStore store(pool);
   TenantService service(store, RealClock::Get());
   TenantGrpc grpc_service(service, runner, *operator_token, *std::move(services));
+  PgSignInStore signin_store(pool);
+  SignInService signin(store, signin_store, RealClock::Get());
+  SignInGrpc signin_grpc(signin, runner,
+                         [&grpc_service](const grpc::ServerContextBase& ctx) { return grpc_service.ResolveCaller(ctx); });
 
   ServiceRunnerOptions server_options{"tenant", absl::GetFlag(FLAGS_grpc_address),
                                       absl::GetFlag(FLAGS_admin_address)};
   server_options.tls = tls;
   ServiceRunner server(server_options, registry);
   server.AddService(&grpc_service);
+  server.AddService(&signin_grpc);
   startup::DatabaseProbe database(pool);
   server.AddReadinessCheck("database", [&database] { return database.ok(); });
   if (absl::Status s = server.Start(); !s.ok()) {

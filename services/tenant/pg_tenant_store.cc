@@ -127,6 +127,17 @@ constexpr pg::Statement kListEndedSessions{
     "SELECT seq, session_hash, expires_at FROM tenant.ended_sessions WHERE seq > $1 AND expires_at >= $2 "
     "ORDER BY seq LIMIT $3"};
 
+constexpr pg::Statement kAddRevocation{
+    "revocation_add",
+    "INSERT INTO tenant.revocations (kind, tenant_id, subject_id, created_at, expires_at) "
+    "VALUES ($1, $2, $3, $4, $5)"};
+constexpr pg::Statement kDropExpiredRevocations{
+    "revocation_drop_expired", "DELETE FROM tenant.revocations WHERE expires_at < $1"};
+constexpr pg::Statement kListRevocations{
+    "revocation_list",
+    "SELECT seq, kind, tenant_id::text, subject_id, expires_at, created_at FROM tenant.revocations "
+    "WHERE seq > $1 AND expires_at >= $2 ORDER BY seq LIMIT $3"};
+
 bool IsUuid(const std::string& s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -402,6 +413,28 @@ absl::StatusOr<std::vector<EndedSession>> PgTenantStore::ListEndedSessions(int64
     e.session_hash = in.Str();
     e.expires_at = in.Time();
     return e;
+  });
+}
+
+absl::Status PgTenantStore::AddRevocation(const Revocation& r, absl::Time now) {
+  RETURN_IF_ERROR(Run(kDropExpiredRevocations, {now}).status());
+  return Run(kAddRevocation, {r.kind == Revocation::Kind::kUser ? "user" : "grant", r.tenant_id, r.id,
+                              now, r.expires_at})
+      .status();
+}
+
+absl::StatusOr<std::vector<Revocation>> PgTenantStore::ListRevocations(int64_t after_seq, int limit,
+                                                                       absl::Time now) {
+  ASSIGN_OR_RETURN(pg::Result r, Run(kListRevocations, {after_seq, now, limit}));
+  return pg::ReadAll<Revocation>(r, [](pg::RowReader& in) {
+    Revocation v;
+    v.seq = in.Int();
+    v.kind = in.Str() == "user" ? Revocation::Kind::kUser : Revocation::Kind::kGrant;
+    v.tenant_id = in.Str();
+    v.id = in.Str();
+    v.expires_at = in.Time();
+    v.revoked_at = in.Time();
+    return v;
   });
 }
 

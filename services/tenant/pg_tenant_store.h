@@ -49,6 +49,9 @@ class PgTenantStore : public TenantStore {
   absl::Status EndSession(const std::string& session_hash, absl::Time expires_at, absl::Time now) override;
   absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t after_seq, int limit,
                                                               absl::Time now) override;
+  absl::Status AddRevocation(const Revocation& revocation, absl::Time now) override;
+  absl::StatusOr<std::vector<Revocation>> ListRevocations(int64_t after_seq, int limit,
+                                                          absl::Time now) override;
 
  private:
   absl::StatusOr<pg::Result> Run(const pg::Statement& stmt, const pg::Params& params);

@@ -54,11 +54,14 @@ class TenantGrpc final : public pb::TenantService::CallbackService {
   Reactor* EndSession(Ctx*, const pb::EndSessionRequest*, pb::EndSessionResponse*) override;
   Reactor* ListEndedSessions(Ctx*, const pb::ListEndedSessionsRequest*, pb::ListEndedSessionsResponse*) override;
 
+  // Who is calling; also used by SignInGrpc, served beside it. Blocks (a token lookup): call it
+  // on the executor.
+  absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& ctx);
+
  private:
   // Checks `req`'s strings, resolves the caller, then runs `fn(caller)` on the executor.
   Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
                 std::function<absl::Status(const Caller&)> fn);
-  absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& ctx);
 
   TenantService& svc_;
   grpcutil::CallRunner& runner_;

@@ -334,6 +334,9 @@ absl::StatusOr<User> TenantService::DisableUser(const Caller& caller, const std:
   ASSIGN_OR_RETURN(Tenant t, TenantForAdmin(caller, tenant));
   ASSIGN_OR_RETURN(User u, ResolveUser(t.id, user));
   RETURN_IF_ERROR(store_.SetUserDisabled(t.id, u.id, true));
+  // Every edge refuses the user's OAuth access tokens within a poll (docs/signin.md).
+  const absl::Time now = clock_.Now();
+  RETURN_IF_ERROR(store_.AddRevocation({0, Revocation::Kind::kUser, t.id, u.id, now + kRevocationLifetime}, now));
   u.disabled = true;
   return u;
 }

@@ -69,6 +69,12 @@ class TenantStore {
   // Unexpired ended sessions with seq > after_seq, oldest first, at most `limit`.
   virtual absl::StatusOr<std::vector<EndedSession>> ListEndedSessions(int64_t after_seq, int limit,
                                                                       absl::Time now) = 0;
+
+  // Adds an entry to the revocation feed (docs/signin.md) and drops entries past their expiry.
+  virtual absl::Status AddRevocation(const Revocation& revocation, absl::Time now) = 0;
+  // Unexpired revocations with seq > after_seq, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<Revocation>> ListRevocations(int64_t after_seq, int limit,
+                                                                  absl::Time now) = 0;
 };
 
 }  // namespace bastion::tenant

@@ -113,6 +113,20 @@ struct EndedSession {
   absl::Time expires_at;
 };
 
+// An entry of the revocation feed every edge polls: OAuth access tokens of this grant, or of
+// this user, are refused at once. Kept for kRevocationLifetime, longer than any access token.
+struct Revocation {
+  enum class Kind { kGrant, kUser };
+  int64_t seq = 0;
+  Kind kind = Kind::kGrant;
+  std::string tenant_id;
+  std::string id;  // the grant id or the user id
+  absl::Time expires_at;
+  // Access tokens issued at or before this are refused (a user enabled again signs in afresh).
+  absl::Time revoked_at;
+};
+inline constexpr absl::Duration kRevocationLifetime = absl::Minutes(15);
+
 // Who is calling an RPC, resolved by the adapter from request metadata.
 struct Caller {
   enum class Kind { kNone, kOperator, kTenantAdmin, kTenantMember, kService };

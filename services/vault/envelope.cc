@@ -25,6 +25,19 @@ std::string StateAad(absl::string_view tenant_id, absl::string_view credential_i
                       "|field=code_verifier");
 }
 
+std::string IdpClientAad(absl::string_view tenant_id) {
+  return absl::StrCat("tenant=", tenant_id, "|idp_client|field=client_secret");
+}
+
+std::string IdpSignInAad(absl::string_view tenant_id, absl::string_view state_hash,
+                         absl::string_view field) {
+  return absl::StrCat("tenant=", tenant_id, "|idp_sign_in=", state_hash, "|field=", field);
+}
+
+std::string TokenKeyAad(absl::string_view tenant_id, absl::string_view kid) {
+  return absl::StrCat("tenant=", tenant_id, "|token_key=", kid, "|field=private_key");
+}
+
 absl::StatusOr<std::string> Envelope::Seal(const std::string& tenant_id, absl::string_view aad,
                                            absl::string_view plaintext) {
   ASSIGN_OR_RETURN(crypto::SecretString key, DataKey(tenant_id, /*create=*/true));

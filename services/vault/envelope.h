@@ -27,6 +27,12 @@ std::string GrantAad(absl::string_view tenant_id, absl::string_view credential_i
                      absl::string_view grant_id, absl::string_view field);
 std::string StateAad(absl::string_view tenant_id, absl::string_view credential_id,
                      absl::string_view state_hash);
+// Sign-in (docs/signin.md): the IdP client secret, a pending sign-in's PKCE verifier and nonce,
+// and a token-signing key's private key.
+std::string IdpClientAad(absl::string_view tenant_id);
+std::string IdpSignInAad(absl::string_view tenant_id, absl::string_view state_hash,
+                         absl::string_view field);
+std::string TokenKeyAad(absl::string_view tenant_id, absl::string_view kid);
 
 struct RotateKekResult {
   int kek_version = 0;

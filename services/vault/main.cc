@@ -22,8 +22,13 @@
 #include "common/service/startup.h"
 #include "services/tenant/client/tenant_client.h"
 #include "services/vault/envelope.h"
+#include "services/vault/idp_grpc.h"
+#include "services/vault/idp_service.h"
 #include "services/vault/keyring.h"
+#include "services/vault/oidc.h"
+#include "services/vault/pg_idp_store.h"
 #include "services/vault/pg_vault_store.h"
+#include "services/vault/tenant_directory.h"
 #include "services/vault/vault_grpc.h"
 #include "services/vault/vault_migrations.h"
 #include "services/vault/vault_service.h"
@@ -56,6 +61,11 @@ ABSL_FLAG(std::string, oauth_redirect_url, "http://127.0.0.1:8080/oauth/callback
 ABSL_FLAG(std::string, pagerduty_api_url, "https://api.pagerduty.com", "PagerDuty REST API (US region)");
 ABSL_FLAG(std::string, pagerduty_eu_api_url, "https://api.eu.pagerduty.com", "PagerDuty REST API (EU region)");
 ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(10), "deadline of each call to PagerDuty");
+ABSL_FLAG(bool, idp_allow_http, false,
+          "let tenants' identity providers (and the edge's sign-in callback) use plain http to a "
+          "loopback host: local runs and tests only");
+ABSL_FLAG(absl::Duration, idp_fetch_timeout, absl::Seconds(5),
+          "deadline of each call to a tenant's identity provider (discovery, JWKS, code exchange)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace bastion::vault {
@@ -155,12 +165,21 @@ int Run() {
   VaultService service(store, envelope, tenant_client, http_client, RealClock::Get(), registry,
                        options);
   VaultGrpc grpc_service(service, runner, callers);
+  TenantDirectory tenant_directory(tenant_client, RealClock::Get());
+  OidcOptions oidc_options;
+  oidc_options.allow_http_loopback = absl::GetFlag(FLAGS_idp_allow_http);
+  oidc_options.fetch_timeout = absl::GetFlag(FLAGS_idp_fetch_timeout);
+  OidcClient oidc(http_client, RealClock::Get(), oidc_options);
+  PgIdpStore idp_store(pool);
+  IdpService idp_service(idp_store, envelope, tenant_directory, oidc, RealClock::Get(), registry);
+  IdpGrpc idp_grpc(idp_service, runner, callers);
 
   ServiceRunnerOptions server_options{"vault", absl::GetFlag(FLAGS_grpc_address),
                                       absl::GetFlag(FLAGS_admin_address)};
   server_options.tls = tls;
   ServiceRunner server(server_options, registry);
   server.AddService(&grpc_service);
+  server.AddService(&idp_grpc);
   startup::DatabaseProbe database(pool);
   server.AddReadinessCheck("database", [&database] { return database.ok(); });
   if (absl::Status s = server.Start(); !s.ok()) {

@@ -81,3 +81,23 @@ export async function postRaw(path, body, headers = {}) {
 export function unique(prefix) {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+// A tenant whose people sign in at the local IdP (tests/e2e/idp): API-key server on the
+// simulator, group `responders` (the IdP's users are in it) granted list_incidents and
+// list_services, just-in-time users from example.com.
+export function setUpSignInTenant(slug) {
+  ctl(['tenant', 'create', slug]);
+  ctl(['catalog', 'enable', 'pagerduty', '--tenant', slug]);
+  ctl(['tenant', 'activate', slug]);
+  ctl(['server', 'register', 'pagerduty', '--tenant', slug, '--type', 'pagerduty', '--auth', 'api-key',
+       '--tool-policy', 'approve-read-only']);
+  ctl(['credential', 'set-api-key', 'pagerduty', '--tenant', slug, '--actor-email', 'bot@example.com',
+       '--access', 'full'], { input: `${env.BASTION_SIM_API_KEY}\n` });
+  ctl(['group', 'create', 'responders', '--tenant', slug]);
+  ctl(['toolset', 'create', 'oncall', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents,list_services']);
+  ctl(['profile', 'create', 'responders', '--tenant', slug, '--toolsets', 'oncall', '--members', 'group:responders']);
+  ctl(['idp', 'set', '--tenant', slug, '--issuer', env.BASTION_IDP_URL, '--client-id', env.BASTION_IDP_CLIENT_ID,
+      ], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
+  ctl(['idp', 'policy', 'set', '--tenant', slug, '--issuer', env.BASTION_IDP_URL, '--allowed-domains', 'example.com',
+       '--groups-claim', 'groups', '--jit-users', 'on']);
+}

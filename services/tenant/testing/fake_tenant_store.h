@@ -243,6 +243,23 @@ class FakeTenantStore : public TenantStore {
     return out;
   }
 
+  absl::Status AddRevocation(const Revocation& r, absl::Time now) override {
+    absl::MutexLock l(&mu_);
+    Revocation added = r;
+    added.seq = static_cast<int64_t>(revocations_.size()) + 1;
+    added.revoked_at = now;
+    revocations_.push_back(added);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Revocation>> ListRevocations(int64_t after, int limit, absl::Time now) override {
+    absl::MutexLock l(&mu_);
+    std::vector<Revocation> out;
+    for (auto& r : revocations_) {
+      if (r.seq > after && r.expires_at >= now && static_cast<int>(out.size()) < limit) out.push_back(r);
+    }
+    return out;
+  }
+
   int token_lookups = 0;
   int touch_batches = 0;
 
@@ -265,6 +282,7 @@ class FakeTenantStore : public TenantStore {
   std::map<std::string, Group> groups_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::pair<ClientToken, std::string>> tokens_ ABSL_GUARDED_BY(mu_);
   std::vector<EndedSession> ended_ ABSL_GUARDED_BY(mu_);
+  std::vector<Revocation> revocations_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bastion::tenant

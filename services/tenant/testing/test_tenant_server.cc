@@ -24,12 +24,19 @@ absl::StatusOr<std::unique_ptr<TestTenantServer>> TestTenantServer::Start(Option
   for (const auto& [name, token] : options.service_tokens) identities.Add(name, token);
   s->service_ = std::make_unique<TenantGrpc>(*s->logic_, *s->runner_, std::move(options.operator_token),
                                              std::move(identities));
+  s->signin_store_ = std::make_unique<PgSignInStore>(*s->pool_);
+  s->signin_ = std::make_unique<SignInService>(*s->store_, *s->signin_store_, RealClock::Get());
+  TenantGrpc* tenant_grpc = s->service_.get();
+  s->signin_service_ = std::make_unique<SignInGrpc>(
+      *s->signin_, *s->runner_,
+      [tenant_grpc](const grpc::ServerContextBase& ctx) { return tenant_grpc->ResolveCaller(ctx); });
   std::shared_ptr<grpc::ServerCredentials> credentials =
       options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", credentials, &port);
   builder.RegisterService(s->service_.get());
+  builder.RegisterService(s->signin_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || port == 0) {
     return absl::UnavailableError("the test tenant server cannot listen on 127.0.0.1");

@@ -1,5 +1,5 @@
-// A real tenant service for tests: its own Postgres database, the Postgres store, the logic and
-// the gRPC adapter on a loopback port, shut down when it goes.
+// A real tenant service for tests: its own Postgres database, the Postgres stores, the logic and
+// the gRPC adapters (TenantService and SignInService) on a loopback port, shut down when it goes.
 #pragma once
 
 #include <memory>
@@ -15,7 +15,10 @@
 #include "common/metrics/registry.h"
 #include "common/pg/pool.h"
 #include "common/pg/testing/test_database.h"
+#include "services/tenant/pg_signin_store.h"
 #include "services/tenant/pg_tenant_store.h"
+#include "services/tenant/signin_grpc.h"
+#include "services/tenant/signin_service.h"
 #include "services/tenant/tenant_grpc.h"
 #include "services/tenant/tenant_service.h"
 
@@ -42,6 +45,7 @@ class TestTenantServer {
   // A plaintext channel to address(), for a server started without credentials.
   std::shared_ptr<grpc::Channel> InsecureChannel() const;
   TenantService& logic() { return *logic_; }
+  SignInService& signin() { return *signin_; }
   // The migrated database, which a test may share for another service's schema.
   pg::Pool& pool() { return *pool_; }
 
@@ -56,6 +60,9 @@ class TestTenantServer {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<grpcutil::CallRunner> runner_;
   std::unique_ptr<TenantGrpc> service_;
+  std::unique_ptr<PgSignInStore> signin_store_;
+  std::unique_ptr<SignInService> signin_;
+  std::unique_ptr<SignInGrpc> signin_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };
