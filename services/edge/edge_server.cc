@@ -159,7 +159,10 @@ void StreamHub::EndSession(const std::string& session_hash) {
 
 std::string StreamHub::WhyClose(const Stream& stream) {
   if (!sessions_.Verify(stream.session_id).ok()) return "session ended or expired";
-  auto who = directory_.Authenticate(stream.token.value());
+  const std::string& token = stream.token.value();
+  auto who = access_tokens_ != nullptr && access_tokens_->Handles(token)
+                 ? access_tokens_->Authenticate(token, stream.identity.tenant_slug, stream.server)
+                 : directory_.Authenticate(token);
   if (who.ok()) return who->user_id == stream.identity.user_id ? "" : "token now names another user";
   const auto code = who.status().code();
   // Revoked, expired, disabled: the tenant service refuses the token. Any other failure (it is

@@ -31,6 +31,10 @@ class StreamHub {
     sessions_.SetEndedListener([this](const std::string& hash) { EndSession(hash); });
   }
 
+  // Sign-in is on: streams opened with an access token are rechecked by `tokens` (a static
+  // client token still goes to the tenant service). Call before serving.
+  void EnableSignIn(AccessTokenAuthenticator* tokens) { access_tokens_ = tokens; }
+
   // Registers an open stream. Call on an executor thread: it reads the user's current tools.
   // `resumed` (the client sent Last-Event-ID): what it missed while away is summed up as one
   // tools/list_changed at once, which makes it list again.
@@ -76,6 +80,7 @@ class StreamHub {
 
   PolicyClient& policy_;
   TenantDirectory& directory_;
+  AccessTokenAuthenticator* access_tokens_ = nullptr;
   SessionCodec& sessions_;
   Executor& executor_;
   const Clock& clock_;

@@ -223,6 +223,7 @@ int Run() {
         AuthorizationServerOptions{public_url}, *signin_backend, *idp_backend, policy, *client_metadata,
         *access_tokens, RealClock::Get());
     endpoint.EnableSignIn(access_tokens.get());
+    hub.EnableSignIn(access_tokens.get());
     RegisterSignInRoutes(mcp_server, *authorization_server, executor);
     revocation_poll = std::make_unique<Periodic>(absl::Seconds(1), [&access_tokens] {
       if (auto s = access_tokens->PollRevocations(); !s.ok()) {

@@ -31,9 +31,9 @@ void ToProto(const PublishedKeys& k, idppb::TokenKeys* out) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* IdpGrpc::Call(Ctx* ctx, const char* method,
+grpc::ServerUnaryReactor* IdpGrpc::Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
                                         std::function<absl::Status(const Caller&)> fn) {
-  return runner_.Run(ctx, method, [this, ctx, fn = std::move(fn)]() -> absl::Status {
+  return runner_.Run(ctx, method, req, [this, ctx, fn = std::move(fn)]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, callers_.Resolve(*ctx));
     return fn(caller);
   });
@@ -41,7 +41,7 @@ grpc::ServerUnaryReactor* IdpGrpc::Call(Ctx* ctx, const char* method,
 
 IdpGrpc::Reactor* IdpGrpc::PutIdpClient(Ctx* ctx, const idppb::PutIdpClientRequest* req,
                                         idppb::IdpClientInfo* resp) {
-  return Call(ctx, "PutIdpClient", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "PutIdpClient", [=](const Caller& c) -> absl::Status {
     std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
     ASSIGN_OR_RETURN(IdpClient out, svc_.PutIdpClient(c, req->tenant(), req->issuer(),
                                                       req->client_id(), req->client_secret(),
@@ -53,7 +53,7 @@ IdpGrpc::Reactor* IdpGrpc::PutIdpClient(Ctx* ctx, const idppb::PutIdpClientReque
 
 IdpGrpc::Reactor* IdpGrpc::GetIdpClientInfo(Ctx* ctx, const idppb::IdpTenantRef* req,
                                             idppb::IdpClientInfo* resp) {
-  return Call(ctx, "GetIdpClientInfo", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "GetIdpClientInfo", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(IdpClient out, svc_.GetIdpClientInfo(c, req->tenant()));
     ToProto(out, resp);
     return absl::OkStatus();
@@ -62,7 +62,7 @@ IdpGrpc::Reactor* IdpGrpc::GetIdpClientInfo(Ctx* ctx, const idppb::IdpTenantRef*
 
 IdpGrpc::Reactor* IdpGrpc::DeleteIdpClient(Ctx* ctx, const idppb::IdpTenantRef* req,
                                            idppb::IdpClientInfo* resp) {
-  return Call(ctx, "DeleteIdpClient", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DeleteIdpClient", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(IdpClient out, svc_.DeleteIdpClient(c, req->tenant()));
     ToProto(out, resp);
     return absl::OkStatus();
@@ -71,7 +71,7 @@ IdpGrpc::Reactor* IdpGrpc::DeleteIdpClient(Ctx* ctx, const idppb::IdpTenantRef* 
 
 IdpGrpc::Reactor* IdpGrpc::TestIdpClient(Ctx* ctx, const idppb::IdpTenantRef* req,
                                          idppb::TestIdpClientResponse* resp) {
-  return Call(ctx, "TestIdpClient", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "TestIdpClient", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(IdpTestResult r, svc_.TestIdpClient(c, req->tenant()));
     resp->set_ok(r.ok);
     for (const std::string& f : r.findings) resp->add_findings(f);
@@ -85,7 +85,7 @@ IdpGrpc::Reactor* IdpGrpc::TestIdpClient(Ctx* ctx, const idppb::IdpTenantRef* re
 
 IdpGrpc::Reactor* IdpGrpc::BeginIdpSignIn(Ctx* ctx, const idppb::BeginIdpSignInRequest* req,
                                           idppb::BeginIdpSignInResponse* resp) {
-  return Call(ctx, "BeginIdpSignIn", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "BeginIdpSignIn", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(StartedSignIn s,
                      svc_.BeginIdpSignIn(c, req->tenant(), req->redirect_uri(), req->context()));
     resp->set_authorization_url(s.authorization_url);
@@ -96,7 +96,7 @@ IdpGrpc::Reactor* IdpGrpc::BeginIdpSignIn(Ctx* ctx, const idppb::BeginIdpSignInR
 
 IdpGrpc::Reactor* IdpGrpc::CompleteIdpSignIn(Ctx* ctx, const idppb::CompleteIdpSignInRequest* req,
                                              idppb::VerifiedIdentity* resp) {
-  return Call(ctx, "CompleteIdpSignIn", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CompleteIdpSignIn", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(VerifiedIdentity v, svc_.CompleteIdpSignIn(c, req->state(), req->code()));
     resp->set_tenant_id(v.tenant_id);
     resp->set_context(v.context);
@@ -112,7 +112,7 @@ IdpGrpc::Reactor* IdpGrpc::CompleteIdpSignIn(Ctx* ctx, const idppb::CompleteIdpS
 
 IdpGrpc::Reactor* IdpGrpc::SignAccessToken(Ctx* ctx, const idppb::SignAccessTokenRequest* req,
                                            idppb::SignAccessTokenResponse* resp) {
-  return Call(ctx, "SignAccessToken", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "SignAccessToken", [=](const Caller& c) -> absl::Status {
     AccessTokenRequest r;
     r.issuer = req->issuer();
     r.audience = req->audience();
@@ -131,7 +131,7 @@ IdpGrpc::Reactor* IdpGrpc::SignAccessToken(Ctx* ctx, const idppb::SignAccessToke
 
 IdpGrpc::Reactor* IdpGrpc::GetTokenKeys(Ctx* ctx, const idppb::IdpTenantRef* req,
                                         idppb::TokenKeys* resp) {
-  return Call(ctx, "GetTokenKeys", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "GetTokenKeys", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(PublishedKeys k, svc_.GetTokenKeys(c, req->tenant()));
     ToProto(k, resp);
     return absl::OkStatus();
@@ -140,7 +140,7 @@ IdpGrpc::Reactor* IdpGrpc::GetTokenKeys(Ctx* ctx, const idppb::IdpTenantRef* req
 
 IdpGrpc::Reactor* IdpGrpc::RotateTokenKey(Ctx* ctx, const idppb::IdpTenantRef* req,
                                           idppb::TokenKeys* resp) {
-  return Call(ctx, "RotateTokenKey", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RotateTokenKey", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(PublishedKeys k, svc_.RotateTokenKey(c, req->tenant()));
     ToProto(k, resp);
     return absl::OkStatus();

@@ -37,7 +37,8 @@ class IdpGrpc final : public idppb::IdentityProviderService::CallbackService {
 
  private:
   // Runs `fn(caller)` on the executor once the caller is known.
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const auth::Caller&)> fn);
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const auth::Caller&)> fn);
 
   IdpService& svc_;
   grpcutil::CallRunner& runner_;

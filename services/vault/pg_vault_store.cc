@@ -75,6 +75,12 @@ constexpr pg::Statement kDeleteTenantGrants{
     "vault_tenant_delete_grants", "DELETE FROM vault.user_grants WHERE tenant_id = $1"};
 constexpr pg::Statement kDeleteTenantCredentials{
     "vault_tenant_delete_credentials", "DELETE FROM vault.credentials WHERE tenant_id = $1"};
+// Sign-in (migration 0002): the tenant's IdP client (its pending sign-ins cascade) and its
+// token-signing keys. Sealed under the data key deleted with them, so already unreadable.
+constexpr pg::Statement kDeleteTenantIdpClient{
+    "vault_tenant_delete_idp_client", "DELETE FROM vault.idp_clients WHERE tenant_id = $1"};
+constexpr pg::Statement kDeleteTenantTokenKeys{
+    "vault_tenant_delete_token_keys", "DELETE FROM vault.token_keys WHERE tenant_id = $1"};
 constexpr pg::Statement kDeleteTenantDataKey{
     "vault_tenant_delete_data_key", "DELETE FROM vault.data_keys WHERE tenant_id = $1"};
 
@@ -310,6 +316,8 @@ absl::StatusOr<std::pair<int, bool>> PgVaultStore::DeleteTenantSecrets(const std
     RETURN_IF_ERROR(tx.Execute(kDeleteTenantStates, {tenant_id}).status());
     RETURN_IF_ERROR(tx.Execute(kDeleteTenantGrants, {tenant_id}).status());
     ASSIGN_OR_RETURN(pg::Result credentials, tx.Execute(kDeleteTenantCredentials, {tenant_id}));
+    RETURN_IF_ERROR(tx.Execute(kDeleteTenantIdpClient, {tenant_id}).status());
+    RETURN_IF_ERROR(tx.Execute(kDeleteTenantTokenKeys, {tenant_id}).status());
     ASSIGN_OR_RETURN(pg::Result key, tx.Execute(kDeleteTenantDataKey, {tenant_id}));
     out = {static_cast<int>(credentials.affected_rows()), key.affected_rows() > 0};
     return absl::OkStatus();

@@ -418,6 +418,15 @@ TEST_F(PgVaultTest, DeletingATenantsSecretsDestroysItsDataKeyAndLeavesOthers) {
   EXPECT_EQ(a_->svc->DeleteTenantSecrets(edge_, "acme").status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(a_->svc->DeleteTenantSecrets(Op(), "acme").status().code(), absl::StatusCode::kFailedPrecondition);
   tenants_.Update(acme_, [](tenant::v1::Tenant& t) { t.set_ai_access_active(false); });
+  // Sign-in state goes too: the IdP client, a sign-in pending there, the token-signing keys.
+  ASSERT_TRUE(Sql(absl::StrCat("INSERT INTO vault.idp_clients (tenant_id, issuer, client_id, scopes, created_at, "
+                               "updated_at) VALUES ('", acme_, "', 'https://login.acme.example', 'bastion', 'openid', "
+                               "now(), now())")).ok());
+  ASSERT_TRUE(Sql(absl::StrCat("INSERT INTO vault.idp_sign_ins VALUES ('h', '", acme_,
+                               "', 'https://login.acme.example', 'bastion', 'https://b/cb', 'ctx', '\\x00', "
+                               "'\\x00', now(), now() + interval '10 minutes')")).ok());
+  ASSERT_TRUE(Sql(absl::StrCat("INSERT INTO vault.token_keys (tenant_id, kid, private_key_sealed, public_jwk, "
+                               "created_at) VALUES ('", acme_, "', 'k1', '\\x00', '{}', now())")).ok());
 
   auto deleted = a_->svc->DeleteTenantSecrets(Op(), "acme");
   ASSERT_TRUE(deleted.ok()) << deleted.status();
