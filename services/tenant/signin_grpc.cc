@@ -83,9 +83,9 @@ void ToProto(const TokenGrant& g, pb::TokenGrant* out) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* SignInGrpc::Call(Ctx* ctx, const char* method,
+grpc::ServerUnaryReactor* SignInGrpc::Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
                                            std::function<absl::Status(const Caller&)> fn) {
-  return runner_.Run(ctx, method, [this, ctx, fn = std::move(fn)]() -> absl::Status {
+  return runner_.Run(ctx, method, req, [this, ctx, fn = std::move(fn)]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, resolve_caller_(*ctx));
     return fn(caller);
   });
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* SignInGrpc::Call(Ctx* ctx, const char* method,
 
 SignInGrpc::Reactor* SignInGrpc::SetSignInPolicy(Ctx* ctx, const pb::SetSignInPolicyRequest* req,
                                                  pb::SignInPolicy* resp) {
-  return Call(ctx, "SetSignInPolicy", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "SetSignInPolicy", [=](const Caller& c) -> absl::Status {
     SignInPolicy p;
     p.issuer = req->policy().issuer();
     p.allowed_domains.assign(req->policy().allowed_domains().begin(), req->policy().allowed_domains().end());
@@ -113,12 +113,12 @@ SignInGrpc::Reactor* SignInGrpc::SetSignInPolicy(Ctx* ctx, const pb::SetSignInPo
 }
 
 SignInGrpc::Reactor* SignInGrpc::GetSignInPolicy(Ctx* ctx, const pb::TenantRef* req, pb::SignInPolicy* resp) {
-  return Call(ctx, "GetSignInPolicy", SIGNIN_REPLY(svc_.GetPolicy(c, req->tenant())));
+  return Call(ctx, *req, "GetSignInPolicy", SIGNIN_REPLY(svc_.GetPolicy(c, req->tenant())));
 }
 
 SignInGrpc::Reactor* SignInGrpc::ListOAuthGrants(Ctx* ctx, const pb::ListOAuthGrantsRequest* req,
                                                  pb::ListOAuthGrantsResponse* resp) {
-  return Call(ctx, "ListOAuthGrants", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListOAuthGrants", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto grants, svc_.ListGrants(c, req->tenant(), req->user(), req->include_revoked()));
     for (const OAuthGrant& g : grants) ToProto(g, resp->add_grants());
     return absl::OkStatus();
@@ -127,12 +127,12 @@ SignInGrpc::Reactor* SignInGrpc::ListOAuthGrants(Ctx* ctx, const pb::ListOAuthGr
 
 SignInGrpc::Reactor* SignInGrpc::RevokeOAuthGrant(Ctx* ctx, const pb::RevokeOAuthGrantRequest* req,
                                                   pb::OAuthGrant* resp) {
-  return Call(ctx, "RevokeOAuthGrant", SIGNIN_REPLY(svc_.RevokeGrant(c, req->tenant(), req->grant_id())));
+  return Call(ctx, *req, "RevokeOAuthGrant", SIGNIN_REPLY(svc_.RevokeGrant(c, req->tenant(), req->grant_id())));
 }
 
 SignInGrpc::Reactor* SignInGrpc::RegisterClient(Ctx* ctx, const pb::RegisterClientRequest* req,
                                                 pb::OAuthClient* resp) {
-  return Call(ctx, "RegisterClient", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RegisterClient", [=](const Caller& c) -> absl::Status {
     RegisterClientRequest r;
     r.tenant = req->tenant();
     r.client_name = req->client_name();
@@ -147,7 +147,7 @@ SignInGrpc::Reactor* SignInGrpc::RegisterClient(Ctx* ctx, const pb::RegisterClie
 
 SignInGrpc::Reactor* SignInGrpc::PutMetadataDocumentClient(Ctx* ctx, const pb::PutMetadataDocumentClientRequest* req,
                                                            pb::OAuthClient* resp) {
-  return Call(ctx, "PutMetadataDocumentClient", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "PutMetadataDocumentClient", [=](const Caller& c) -> absl::Status {
     const pb::OAuthClient& in = req->client();
     OAuthClient client;
     client.client_id = in.client_id();
@@ -163,12 +163,12 @@ SignInGrpc::Reactor* SignInGrpc::PutMetadataDocumentClient(Ctx* ctx, const pb::P
 }
 
 SignInGrpc::Reactor* SignInGrpc::GetClient(Ctx* ctx, const pb::GetClientRequest* req, pb::OAuthClient* resp) {
-  return Call(ctx, "GetClient", SIGNIN_REPLY(svc_.GetClient(c, req->tenant(), req->client_id())));
+  return Call(ctx, *req, "GetClient", SIGNIN_REPLY(svc_.GetClient(c, req->tenant(), req->client_id())));
 }
 
 SignInGrpc::Reactor* SignInGrpc::BeginAuthorization(Ctx* ctx, const pb::BeginAuthorizationRequest* req,
                                                     pb::PendingAuthorization* resp) {
-  return Call(ctx, "BeginAuthorization", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "BeginAuthorization", [=](const Caller& c) -> absl::Status {
     BeginAuthorizationRequest r{req->tenant(),   req->client_id(), req->redirect_uri(), req->code_challenge(),
                                 req->code_challenge_method(), req->state(), req->resource(), req->server(),
                                 req->scope(),    req->browser_binding()};
@@ -181,7 +181,7 @@ SignInGrpc::Reactor* SignInGrpc::BeginAuthorization(Ctx* ctx, const pb::BeginAut
 
 SignInGrpc::Reactor* SignInGrpc::CompleteSignIn(Ctx* ctx, const pb::CompleteSignInRequest* req,
                                                 pb::ConsentPrompt* resp) {
-  return Call(ctx, "CompleteSignIn", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "CompleteSignIn", [=](const Caller& c) -> absl::Status {
     VerifiedSignIn v{req->authorization_id(), req->browser_binding(), req->issuer(), req->subject(),
                      req->email(),            req->email_verified(),  req->name(),   req->claims_json()};
     ASSIGN_OR_RETURN(ConsentPrompt p, svc_.CompleteSignIn(c, v));
@@ -198,7 +198,7 @@ SignInGrpc::Reactor* SignInGrpc::CompleteSignIn(Ctx* ctx, const pb::CompleteSign
 
 SignInGrpc::Reactor* SignInGrpc::DecideConsent(Ctx* ctx, const pb::DecideConsentRequest* req,
                                                pb::ConsentDecision* resp) {
-  return Call(ctx, "DecideConsent", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "DecideConsent", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(ConsentDecision d, svc_.DecideConsent(c, req->authorization_id(), req->consent_token(),
                                                            req->browser_binding(), req->approve()));
     resp->set_redirect_uri(d.redirect_uri);
@@ -210,7 +210,7 @@ SignInGrpc::Reactor* SignInGrpc::DecideConsent(Ctx* ctx, const pb::DecideConsent
 }
 
 SignInGrpc::Reactor* SignInGrpc::RedeemCode(Ctx* ctx, const pb::RedeemCodeRequest* req, pb::TokenGrant* resp) {
-  return Call(ctx, "RedeemCode", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RedeemCode", [=](const Caller& c) -> absl::Status {
     RedeemCodeRequest r{req->tenant(),       req->code(),          req->client_id(),
                         req->redirect_uri(), req->code_verifier(), req->resource()};
     ASSIGN_OR_RETURN(TokenGrant g, svc_.RedeemCode(c, r));
@@ -220,7 +220,7 @@ SignInGrpc::Reactor* SignInGrpc::RedeemCode(Ctx* ctx, const pb::RedeemCodeReques
 }
 
 SignInGrpc::Reactor* SignInGrpc::RefreshGrant(Ctx* ctx, const pb::RefreshGrantRequest* req, pb::TokenGrant* resp) {
-  return Call(ctx, "RefreshGrant", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "RefreshGrant", [=](const Caller& c) -> absl::Status {
     RefreshGrantRequest r{req->tenant(), req->refresh_token(), req->client_id(), req->resource()};
     ASSIGN_OR_RETURN(TokenGrant g, svc_.RefreshGrant(c, r));
     ToProto(g, resp);
@@ -229,14 +229,14 @@ SignInGrpc::Reactor* SignInGrpc::RefreshGrant(Ctx* ctx, const pb::RefreshGrantRe
 }
 
 SignInGrpc::Reactor* SignInGrpc::RevokeToken(Ctx* ctx, const pb::RevokeTokenRequest* req, pb::RevokeTokenResponse*) {
-  return Call(ctx, "RevokeToken", [=](const Caller& c) {
+  return Call(ctx, *req, "RevokeToken", [=](const Caller& c) {
     return svc_.RevokeToken(c, {req->tenant(), req->client_id(), req->refresh_token(), req->grant_id()});
   });
 }
 
 SignInGrpc::Reactor* SignInGrpc::ListRevocations(Ctx* ctx, const pb::ListRevocationsRequest* req,
                                                  pb::ListRevocationsResponse* resp) {
-  return Call(ctx, "ListRevocations", [=](const Caller& c) -> absl::Status {
+  return Call(ctx, *req, "ListRevocations", [=](const Caller& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto revocations, svc_.ListRevocations(c, req->after_seq(), req->limit()));
     for (const Revocation& r : revocations) {
       pb::Revocation* out = resp->add_revocations();

@@ -39,7 +39,8 @@ class SignInGrpc final : public pb::SignInService::CallbackService {
   Reactor* ListRevocations(Ctx*, const pb::ListRevocationsRequest*, pb::ListRevocationsResponse*) override;
 
  private:
-  Reactor* Call(Ctx* ctx, const char* method, std::function<absl::Status(const Caller&)> fn);
+  Reactor* Call(Ctx* ctx, const google::protobuf::Message& req, const char* method,
+                std::function<absl::Status(const Caller&)> fn);
 
   SignInService& svc_;
   grpcutil::CallRunner& runner_;
