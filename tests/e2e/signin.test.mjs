@@ -1,6 +1,5 @@
 // AI-client sign-in end to end: the official MCP SDK's OAuth client meets Bastion's 401, discovers
-// the tenant's authorization server, registers (dynamic registration, or a client ID metadata
-// document this test serves), and the "browser" signs in at a real OpenID provider (oidc-provider,
+// the tenant's authorization server, registers dynamically, and the "browser" signs in at a real OpenID provider (oidc-provider,
 // tests/e2e/idp), consents at Bastion, and hands the code back; then tools/list and tools/call,
 // refresh, and every way access ends: revocation, refresh-token reuse, a disabled user.
 // Client ID metadata documents are not driven from here: the SDK accepts only https document
