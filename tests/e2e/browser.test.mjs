@@ -44,17 +44,18 @@ test('a person signs an MCP client in with a real browser', { skip: !chromium &&
     saveCodeVerifier: (v) => { state.verifier = v; },
     codeVerifier: () => state.verifier,
   };
-  setUpSignInTenant('signin-c');
-  const transport = new StreamableHTTPClientTransport(mcpUrl('signin-c'), { authProvider: provider });
-  const client = new Client({ name: 'browser-test', version: '1' });
-  await assert.rejects(client.connect(transport), UnauthorizedError);
-
-  const browser = await puppeteer.launch({
-    executablePath: chromium,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  let browser;
   try {
+    setUpSignInTenant('signin-c');
+    const transport = new StreamableHTTPClientTransport(mcpUrl('signin-c'), { authProvider: provider });
+    const client = new Client({ name: 'browser-test', version: '1' });
+    await assert.rejects(client.connect(transport), UnauthorizedError);
+
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     const page = await browser.newPage();
     await page.setViewport({ width: 390, height: 844 });  // a phone
     await page.goto(state.url.toString(), { waitUntil: 'domcontentloaded' });
@@ -90,7 +91,7 @@ test('a person signs an MCP client in with a real browser', { skip: !chromium &&
     assert.ok(tools.tools.some((t) => t.name === 'list_incidents'));
     await c2.close();
   } finally {
-    await browser.close();
+    if (browser) await browser.close();
     catcher.close();
   }
 });

@@ -96,8 +96,9 @@ export function setUpSignInTenant(slug) {
   ctl(['group', 'create', 'responders', '--tenant', slug]);
   ctl(['toolset', 'create', 'oncall', '--tenant', slug, '--server', 'pagerduty', '--tools', 'list_incidents,list_services']);
   ctl(['profile', 'create', 'responders', '--tenant', slug, '--toolsets', 'oncall', '--members', 'group:responders']);
+  // The IdP puts groups in the ID token only when asked for the groups scope.
   ctl(['idp', 'set', '--tenant', slug, '--issuer', env.BASTION_IDP_URL, '--client-id', env.BASTION_IDP_CLIENT_ID,
-      ], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
+       '--scopes', 'openid,email,profile,groups'], { input: `${env.BASTION_IDP_CLIENT_SECRET}\n` });
   ctl(['idp', 'policy', 'set', '--tenant', slug, '--issuer', env.BASTION_IDP_URL, '--allowed-domains', 'example.com',
        '--groups-claim', 'groups', '--jit-users', 'on']);
 }

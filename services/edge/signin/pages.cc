@@ -10,7 +10,7 @@ constexpr absl::string_view kStyle =
     "color:#1a1a1a}h1{font-size:1.4em}ul{padding-left:1.2em}.tools{max-height:14em;overflow:auto;"
     "border:1px solid #ccc;padding:.5em 1em}.actions{display:flex;gap:1em;margin-top:1.5em}"
     "button{font-size:1em;padding:.7em 1.4em;border-radius:.3em;border:1px solid #555;cursor:pointer}"
-    "button.primary{background:#0b5;color:#fff;border-color:#0a4}code{word-break:break-all}";
+    "button.primary{background:#116b39;color:#fff;border-color:#0d5a2f}code{word-break:break-all}";
 
 http::Response Html(int status, absl::string_view title, absl::string_view body) {
   http::Response r;
