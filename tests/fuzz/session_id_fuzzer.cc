@@ -1,6 +1,6 @@
 // MCP-Session-Id values as a client may send them: arbitrary bytes, and edits of a real id
-// (a byte changed, inserted or removed, the id cut or extended). Verify must never crash, and
-// anything it accepts must carry exactly what the edge signed.
+// (a byte changed, inserted or removed, the id cut or extended). Verify must never crash and
+// must accept exactly the id it issued and has not ended, in the one spelling it wrote.
 #include <cstdint>
 #include <string>
 
@@ -19,10 +19,14 @@ struct Fixture {
   Fixture() { codec.End(ended); }
 };
 
-void CheckAccepted(const bastion::edge::Session& s) {
-  const bool ana = s.tenant_id == "t-acme" && s.user_id == "u-ana" && s.server == "pagerduty" &&
-                   s.protocol_version == "2025-11-25";
-  if (!ana) __builtin_trap();  // a session nobody issued (the ended one included) was accepted
+// Only the exact id issued passes: another spelling of it (padding, whitespace, changed unused
+// bits) would let an ended session come back, and anything else was never signed.
+void CheckAccepted(const Fixture& f, const std::string& id, const bastion::edge::Session& s) {
+  if (id != f.issued) __builtin_trap();
+  if (s.tenant_id != "t-acme" || s.user_id != "u-ana" || s.server != "pagerduty" ||
+      s.protocol_version != "2025-11-25") {
+    __builtin_trap();
+  }
 }
 
 }  // namespace
@@ -54,6 +58,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   auto session = f->codec.Verify(id);
-  if (session.ok()) CheckAccepted(*session);
+  if (session.ok()) CheckAccepted(*f, id, *session);
   return 0;
 }
