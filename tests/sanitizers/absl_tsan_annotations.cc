@@ -53,23 +53,29 @@ void* NotifiedFlag(const absl::Notification* n) {
 }
 
 // Conditions run inside the library while it holds the mutex, possibly on the thread that is
-// unlocking it: acquire before reading what the mutex guards.
+// unlocking it: acquire before reading what the mutex guards, release after. The waiter releases
+// on the wrapper itself once it is filled in, so whichever thread evaluates it may read it.
 struct HeldCondition {
   const absl::Condition* condition;
   absl::Mutex* mu;
 };
 
 bool EvalHolding(HeldCondition* held) {
+  __tsan_acquire(held);
   __tsan_acquire(held->mu);
-  return held->condition->Eval();
+  const bool met = held->condition->Eval();
+  // The library may then give the mutex up without an Unlock we see (a waiter blocking again).
+  __tsan_release(held->mu);
+  return met;
 }
 
 }  // namespace
 
 // `cond` wrapped so that its evaluation acquires `mu` first.
-#define HELD(cond) \
-  HeldCondition held{&(cond), this}; \
-  const Condition annotated(&EvalHolding, &held)
+#define HELD(cond)                              \
+  HeldCondition held{&(cond), this};            \
+  const Condition annotated(&EvalHolding, &held); \
+  __tsan_release(&held)
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
