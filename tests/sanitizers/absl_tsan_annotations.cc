@@ -22,10 +22,20 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
-extern "C" void __tsan_acquire(void* addr);
-extern "C" void __tsan_release(void* addr);
+// Weak: --define=tsan=true also reaches host tools (built without TSan), where these are absent
+// and the wrappers only forward.
+extern "C" void __tsan_acquire(void* addr) __attribute__((weak));
+extern "C" void __tsan_release(void* addr) __attribute__((weak));
 
 namespace {
+
+void Acquire(void* addr) {
+  if (__tsan_acquire != nullptr) __tsan_acquire(addr);
+}
+
+void Release(void* addr) {
+  if (__tsan_release != nullptr) __tsan_release(addr);
+}
 
 // "_ZN4absl<len><inline namespace>" + rest: Abseil's mangled names carry its inline namespace
 // (Debian's is not the upstream lts_* one), so build them from the configured name.
@@ -61,11 +71,11 @@ struct HeldCondition {
 };
 
 bool EvalHolding(HeldCondition* held) {
-  __tsan_acquire(held);
-  __tsan_acquire(held->mu);
+  Acquire(held);
+  Acquire(held->mu);
   const bool met = held->condition->Eval();
   // The library may then give the mutex up without an Unlock we see (a waiter blocking again).
-  __tsan_release(held->mu);
+  Release(held->mu);
   return met;
 }
 
@@ -75,7 +85,7 @@ bool EvalHolding(HeldCondition* held) {
 #define HELD(cond)                              \
   HeldCondition held{&(cond), this};            \
   const Condition annotated(&EvalHolding, &held); \
-  __tsan_release(&held)
+  Release(&held)
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
@@ -83,38 +93,38 @@ ABSL_NAMESPACE_BEGIN
 void Mutex::Lock() {
   REAL(void (*)(Mutex*), "_ZN", "5Mutex4LockEv");
   real(this);
-  __tsan_acquire(this);
+  Acquire(this);
 }
 
 void Mutex::Unlock() {
   REAL(void (*)(Mutex*), "_ZN", "5Mutex6UnlockEv");
-  __tsan_release(this);
+  Release(this);
   real(this);
 }
 
 bool Mutex::TryLock() {
   REAL(bool (*)(Mutex*), "_ZN", "5Mutex7TryLockEv");
   const bool locked = real(this);
-  if (locked) __tsan_acquire(this);
+  if (locked) Acquire(this);
   return locked;
 }
 
 void Mutex::ReaderLock() {
   REAL(void (*)(Mutex*), "_ZN", "5Mutex10ReaderLockEv");
   real(this);
-  __tsan_acquire(this);
+  Acquire(this);
 }
 
 void Mutex::ReaderUnlock() {
   REAL(void (*)(Mutex*), "_ZN", "5Mutex12ReaderUnlockEv");
-  __tsan_release(this);
+  Release(this);
   real(this);
 }
 
 bool Mutex::ReaderTryLock() {
   REAL(bool (*)(Mutex*), "_ZN", "5Mutex13ReaderTryLockEv");
   const bool locked = real(this);
-  if (locked) __tsan_acquire(this);
+  if (locked) Acquire(this);
   return locked;
 }
 
@@ -122,14 +132,14 @@ void Mutex::LockWhen(const Condition& cond) {
   REAL(void (*)(Mutex*, const Condition&), "_ZN", "5Mutex8LockWhenERKNS0_9ConditionE");
   HELD(cond);
   real(this, annotated);
-  __tsan_acquire(this);
+  Acquire(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   REAL(void (*)(Mutex*, const Condition&), "_ZN", "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
   HELD(cond);
   real(this, annotated);
-  __tsan_acquire(this);
+  Acquire(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
@@ -137,7 +147,7 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
        "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   HELD(cond);
   const bool met = real(this, annotated, timeout);
-  __tsan_acquire(this);  // held on return either way
+  Acquire(this);  // held on return either way
   return met;
 }
 
@@ -146,79 +156,79 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
        "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   HELD(cond);
   const bool met = real(this, annotated, deadline);
-  __tsan_acquire(this);
+  Acquire(this);
   return met;
 }
 
 // Await releases the mutex while it waits and takes it back before returning.
 void Mutex::Await(const Condition& cond) {
   REAL(void (*)(Mutex*, const Condition&), "_ZN", "5Mutex5AwaitERKNS0_9ConditionE");
-  __tsan_release(this);
+  Release(this);
   HELD(cond);
   real(this, annotated);
-  __tsan_acquire(this);
+  Acquire(this);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   REAL(bool (*)(Mutex*, const Condition&, Duration), "_ZN",
        "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  __tsan_release(this);
+  Release(this);
   HELD(cond);
   const bool met = real(this, annotated, timeout);
-  __tsan_acquire(this);
+  Acquire(this);
   return met;
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   REAL(bool (*)(Mutex*, const Condition&, Time), "_ZN",
        "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  __tsan_release(this);
+  Release(this);
   HELD(cond);
   const bool met = real(this, annotated, deadline);
-  __tsan_acquire(this);
+  Acquire(this);
   return met;
 }
 
 void CondVar::Wait(Mutex* mu) {
   REAL(void (*)(CondVar*, Mutex*), "_ZN", "7CondVar4WaitEPNS0_5MutexE");
-  __tsan_release(mu);
+  Release(mu);
   real(this, mu);
-  __tsan_acquire(mu);
+  Acquire(mu);
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
   REAL(bool (*)(CondVar*, Mutex*, Duration), "_ZN", "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  __tsan_release(mu);
+  Release(mu);
   const bool timed_out = real(this, mu, timeout);
-  __tsan_acquire(mu);
+  Acquire(mu);
   return timed_out;
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
   REAL(bool (*)(CondVar*, Mutex*, Time), "_ZN", "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  __tsan_release(mu);
+  Release(mu);
   const bool timed_out = real(this, mu, deadline);
-  __tsan_acquire(mu);
+  Acquire(mu);
   return timed_out;
 }
 
 void Notification::Notify() {
   REAL(void (*)(Notification*), "_ZN", "12Notification6NotifyEv");
-  __tsan_release(NotifiedFlag(this));
+  Release(NotifiedFlag(this));
   real(this);
 }
 
 void Notification::WaitForNotification() const {
   REAL(void (*)(const Notification*), "_ZNK", "12Notification19WaitForNotificationEv");
   real(this);
-  __tsan_acquire(NotifiedFlag(this));
+  Acquire(NotifiedFlag(this));
 }
 
 bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
   REAL(bool (*)(const Notification*, Duration), "_ZNK",
        "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
   const bool notified = real(this, timeout);
-  if (notified) __tsan_acquire(NotifiedFlag(this));
+  if (notified) Acquire(NotifiedFlag(this));
   return notified;
 }
 
@@ -226,7 +236,7 @@ bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
   REAL(bool (*)(const Notification*, Time), "_ZNK",
        "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
   const bool notified = real(this, deadline);
-  if (notified) __tsan_acquire(NotifiedFlag(this));
+  if (notified) Acquire(NotifiedFlag(this));
   return notified;
 }
 
