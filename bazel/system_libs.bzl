@@ -58,11 +58,16 @@ def _system_libs_impl(ctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for name, (modules, extra) in _LIBS.items():
         linkopts = _pkg_config_libs(ctx, modules) + extra
-        deps = [":" + d for d in _DEPS.get(name, [])]
+        deps = repr([":" + d for d in _DEPS.get(name, [])])
+        if name == "absl":
+            # Under --config=tsan, Abseil's synchronization is annotated for ThreadSanitizer
+            # (tests/sanitizers/absl_tsan_annotations.cc).
+            deps += ' + select({"@//tests/sanitizers:tsan": ["@//tests/sanitizers:absl_tsan_annotations"], ' + \
+                    '"//conditions:default": []})'
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
         lines.append("    linkopts = %s," % repr(linkopts))
-        lines.append("    deps = %s," % repr(deps))
+        lines.append("    deps = %s," % deps)
         lines.append(")")
         lines.append("")
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)

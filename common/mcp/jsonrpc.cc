@@ -1,5 +1,7 @@
 #include "common/mcp/jsonrpc.h"
 
+#include "common/text/utf8.h"
+
 namespace bastion::mcp {
 namespace {
 
@@ -67,8 +69,9 @@ boost::json::object MakeResult(const boost::json::value& id, boost::json::value 
 
 boost::json::object MakeError(const boost::json::value& id, int code, absl::string_view message,
                               std::optional<boost::json::value> data) {
-  boost::json::object error{{"code", code},
-                            {"message", boost::json::string_view(message.data(), message.size())}};
+  // Messages often quote what the client sent (a header, a name): bytes that are not UTF-8
+  // would make the whole response invalid JSON, so they are replaced.
+  boost::json::object error{{"code", code}, {"message", text::ToValidUtf8(message)}};
   if (data.has_value()) error["data"] = std::move(*data);
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
 }

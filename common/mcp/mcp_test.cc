@@ -131,5 +131,21 @@ TEST(Protocol, ToolNamesFollowTheSpec) {
   EXPECT_FALSE(IsValidToolName(std::string(129, 'a')));
 }
 
+// Found by edge_request_fuzzer: an MCP-Protocol-Version header holding byte 0xC4 was quoted in
+// the 400's error message and the edge answered with a body no JSON parser accepts.
+TEST(JsonRpc, ErrorsQuotingBytesThatAreNotUtf8StayValidJson) {
+  std::string body = boost::json::serialize(
+      MakeError(nullptr, kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version 2024-\xC4" "11-25"));
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(body, ec);
+  ASSERT_FALSE(ec) << body;
+  EXPECT_EQ(parsed.at("error").at("message").as_string(),
+            "Bad Request: unsupported MCP-Protocol-Version 2024-\xEF\xBF\xBD" "11-25");
+
+  body = boost::json::serialize(ToolError("PagerDuty said \xFF\xFE"));
+  (void)boost::json::parse(body, ec);
+  EXPECT_FALSE(ec) << body;
+}
+
 }  // namespace
 }  // namespace bastion::mcp

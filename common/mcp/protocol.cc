@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
+#include "common/text/utf8.h"
 
 namespace bastion::mcp {
 namespace {
@@ -120,7 +121,7 @@ boost::json::object ToolResult(const boost::json::value& structured) {
 boost::json::object ToolError(absl::string_view message, const boost::json::value& structured) {
   boost::json::object result{
       {"content", boost::json::array{{{"type", "text"},
-                                      {"text", boost::json::string_view(message.data(), message.size())}}}},
+                                      {"text", text::ToValidUtf8(message)}}}},
       {"isError", true}};
   if (structured.is_object()) result["structuredContent"] = structured;
   return result;

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pagerduty/text.h"
+#include "common/text/utf8.h"
 
 namespace bastion::pagerduty {
 namespace {
@@ -314,11 +316,44 @@ absl::Status ToStatus(const valijson::ValidationResults& results, const json::va
 
 }  // namespace
 
+namespace {
+
+// valijson counts characters (minLength, maxLength) assuming well-formed UTF-8 and reads past a
+// table on anything else; JSON parsed from a request is always well-formed, but arguments built
+// by code need not be. The path of the first string or member name that is not, or "".
+std::string FirstMalformedText(const json::value& v, const std::string& path) {
+  if (v.is_string()) {
+    const json::string& s = v.get_string();
+    return text::IsValidUtf8(absl::string_view(s.data(), s.size())) ? "" : path;
+  }
+  if (v.is_array()) {
+    const json::array& a = v.get_array();
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string bad = FirstMalformedText(a[i], Cat(path, "[", std::to_string(i), "]"));
+      if (!bad.empty()) return bad;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& member : v.get_object()) {
+      const absl::string_view key(member.key().data(), member.key().size());
+      if (!text::IsValidUtf8(key)) return path;
+      std::string bad = FirstMalformedText(member.value(), Cat(path, ".", std::string(key.data(), key.size())));
+      if (!bad.empty()) return bad;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::Status ValidateArguments(const ToolDef& tool, const boost::json::value& arguments) {
   static const json::value kNoArguments = json::object();
   const json::value& target = arguments.is_null() ? kNoArguments : arguments;
   if (!target.is_object()) {
     return absl::InvalidArgumentError(Cat("arguments: expected an object, got ", Brief(target)));
+  }
+  if (std::string bad = FirstMalformedText(target, "arguments"); !bad.empty()) {
+    return absl::InvalidArgumentError(Cat(bad, ": text must be valid UTF-8"));
   }
   std::unique_ptr<CompiledSchema> scratch;
   std::string error;

@@ -213,6 +213,23 @@ TEST(ValidateTest, HostileInputIsAnErrorNotACrash) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Found by tool_arguments_fuzzer: valijson counted the characters of a string holding bytes
+// 0xFE and 0x85 x6 (not UTF-8) by reading past the end of a table. Such text is refused first.
+TEST(ValidateTest, TextThatIsNotUtf8IsRefusedBeforeValijsonReadsIt) {
+  const ToolDef* def = FindTool("list_log_entries");
+  ASSERT_NE(def, nullptr);
+  json::object args{{"time_zone", "\xFE\x01_\\_zoneut}\x85\x85\x85\x85\x85\x85"}};
+  absl::Status status = ValidateArguments(*def, args);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "arguments.time_zone: text must be valid UTF-8");
+
+  json::object nested{{"team_ids", json::array{"PT1", "\xC4"}}};
+  EXPECT_EQ(ValidateArguments(*FindTool("list_incidents"), nested).message(),
+            "arguments.team_ids[1]: text must be valid UTF-8");
+  EXPECT_EQ(ValidateArguments(*FindTool("list_incidents"), json::object{{"\xFF", 1}}).message(),
+            "arguments: text must be valid UTF-8");
+}
+
 TEST(ValidateTest, ToolsOutsideTheCatalogAreCompiledOnDemand) {
   ToolDef custom;
   custom.name = "custom";

@@ -40,6 +40,7 @@ class SingleFlight {
       return result;
     }
     absl::MutexLock lock(&call->mu);
+    ++call->waiters;
     call->mu.Await(absl::Condition(
         +[](std::optional<T>* r) { return r->has_value(); }, &call->result));
     return *call->result;
@@ -51,10 +52,24 @@ class SingleFlight {
     return static_cast<int>(calls_.size());
   }
 
+  // Callers waiting for the running call on `key` (tests).
+  int waiting(const std::string& key) const {
+    std::shared_ptr<Call> call;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = calls_.find(key);
+      if (it == calls_.end()) return 0;
+      call = it->second;
+    }
+    absl::MutexLock lock(&call->mu);
+    return call->waiters;
+  }
+
  private:
   struct Call {
     absl::Mutex mu;
     std::optional<T> result ABSL_GUARDED_BY(mu);
+    int waiters ABSL_GUARDED_BY(mu) = 0;
   };
 
   mutable absl::Mutex mu_;

@@ -18,7 +18,12 @@ TEST(SingleFlightTest, CallersArrivingWhileTheWorkRunsShareItsResult) {
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back([&, i] {
       results[i] = flight.Do("grant-1", [&] {
-        absl::SleepFor(absl::Milliseconds(200));
+        // The work lasts until the 19 other callers wait for it (however slowly threads start,
+        // e.g. under ThreadSanitizer), with a deadline so a defect fails rather than hangs.
+        const absl::Time deadline = absl::Now() + absl::Seconds(30);
+        while (flight.waiting("grant-1") < 19 && absl::Now() < deadline) {
+          absl::SleepFor(absl::Milliseconds(1));
+        }
         return ++runs;
       });
     });

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "common/http/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -78,6 +79,7 @@ class VaultServiceTest : public ::testing::Test {
   void TearDown() override {
     // Every token the simulator mints starts with one of these prefixes.
     std::vector<std::string> secrets = {kApiKey, kOtherApiKey, kClientSecret, "pdus+_", "pdre+_"};
+    absl::MutexLock lock(&seen_mu_);
     for (const auto& s : seen_) secrets.push_back(s);
     logs_.ExpectNoneOf(secrets);
   }
@@ -109,8 +111,8 @@ class VaultServiceTest : public ::testing::Test {
     Redirect r = FollowAuthorizeUrl(http_, begun->authorize_url, PagerDutyUserFor(user));
     EXPECT_EQ(r.status, 302);
     EXPECT_TRUE(absl::StartsWith(r.location, std::string(kRedirect) + "?")) << r.location;
-    seen_.push_back(r.state);
-    seen_.push_back(r.code);
+    Seen(r.state);
+    Seen(r.code);
     return r;
   }
 
@@ -122,7 +124,7 @@ class VaultServiceTest : public ::testing::Test {
 
   absl::StatusOr<UpstreamCredential> Upstream(const std::string& user = "") {
     auto up = svc_->GetUpstreamCredential(edge_, "acme", "pagerduty", user);
-    if (up.ok()) seen_.push_back(up->authorization.value());
+    if (up.ok()) Seen(up->authorization.value());
     return up;
   }
 
@@ -160,7 +162,13 @@ class VaultServiceTest : public ::testing::Test {
   auth::Caller acme_admin_, globex_admin_;
   tenant::v1::User ana_, bob_;
   const auth::Caller edge_ = Service("edge");
-  std::vector<std::string> seen_;  // states, codes and tokens: none may reach the log
+  // Called from many threads at once (the concurrent refresh test).
+  void Seen(std::string secret) {
+    absl::MutexLock lock(&seen_mu_);
+    seen_.push_back(std::move(secret));
+  }
+  absl::Mutex seen_mu_;
+  std::vector<std::string> seen_ ABSL_GUARDED_BY(seen_mu_);  // states, codes and tokens: none may reach the log
 };
 
 TEST_F(VaultServiceTest, AnApiKeyReachesTheEdgeAsATokenHeaderWithTheActorEmail) {
@@ -279,7 +287,7 @@ TEST_F(VaultServiceTest, AuthorizationCodeFlowWithPkceGivesTheUserABearerToken) 
   EXPECT_EQ(q["code_challenge_method"], "S256");
   EXPECT_EQ(q["code_challenge"].size(), 43u);
   EXPECT_GE(q["state"].size(), 43u);
-  seen_.push_back(q["state"]);
+  Seen(q["state"]);
 
   EXPECT_EQ(Upstream(ana_.id()).status().code(), absl::StatusCode::kFailedPrecondition);
   Authorize("ana@acme.com");
