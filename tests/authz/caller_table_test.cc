@@ -30,7 +30,9 @@
 #include "common/pg/migrate.h"
 #include "gtest/gtest.h"
 #include "proto/bastion/governance/v1/governance.grpc.pb.h"
+#include "proto/bastion/tenant/v1/signin.grpc.pb.h"
 #include "proto/bastion/tenant/v1/tenant.grpc.pb.h"
+#include "proto/bastion/vault/v1/idp.grpc.pb.h"
 #include "proto/bastion/vault/v1/vault.grpc.pb.h"
 #include "services/governance/governance_grpc.h"
 #include "services/governance/governance_migrations.h"
@@ -41,6 +43,11 @@
 #include "services/tenant/client/tenant_client.h"
 #include "services/tenant/testing/test_tenant_server.h"
 #include "services/vault/envelope.h"
+#include "services/vault/idp_grpc.h"
+#include "services/vault/idp_service.h"
+#include "services/vault/oidc.h"
+#include "services/vault/pg_idp_store.h"
+#include "services/vault/tenant_directory.h"
 #include "services/vault/keyring.h"
 #include "services/vault/pg_vault_store.h"
 #include "services/vault/vault_grpc.h"
@@ -125,6 +132,45 @@ const std::map<std::string, Row>& TenantTable() {
       {"Authenticate", {"UUAAAAPPPUU", R"({"token":"$MEMBER_TOKEN"})"}},
       {"EndSession", {kEdgeOnly}},
       {"ListEndedSessions", {kEdgeOnly}},
+  };
+  return *t;
+}
+
+// Sign-in (docs/signin.md): the tenant service's SignInService. Its admin RPCs are the usual
+// admin-only; everything else is the edge's alone.
+const std::map<std::string, Row>& SignInTable() {
+  static const auto* t = new std::map<std::string, Row>{
+      {"SetSignInPolicy", {kAdminOnly, R"({"tenant":"acme","policy":{"issuer":""}})"}},
+      {"GetSignInPolicy", {kAdminOnly}},
+      {"ListOAuthGrants", {kAdminOnly}},
+      {"RevokeOAuthGrant", {kAdminOnly, R"({"tenant":"acme","grant_id":"nosuch"})"}},
+      {"RegisterClient", {kEdgeOnly, R"({"tenant":"acme","client_name":"c","redirect_uris":["https://c.example/cb"]})"}},
+      {"PutMetadataDocumentClient", {kEdgeOnly, R"({"tenant":"acme","client":{"client_id":"https://c.example/c.json","client_name":"c","redirect_uris":["https://c.example/cb"]}})"}},
+      {"GetClient", {kEdgeOnly, R"({"tenant":"acme","client_id":"nosuch"})"}},
+      {"BeginAuthorization", {kEdgeOnly, R"({"tenant":"acme","client_id":"nosuch"})"}},
+      {"CompleteSignIn", {kEdgeOnly, R"({"authorization_id":"nosuch"})"}},
+      {"DecideConsent", {kEdgeOnly, R"({"authorization_id":"nosuch"})"}},
+      {"RedeemCode", {kEdgeOnly, R"({"tenant":"acme","code":"nosuch"})"}},
+      {"RefreshGrant", {kEdgeOnly, R"({"tenant":"acme","refresh_token":"nosuch"})"}},
+      {"RevokeToken", {kEdgeOnly, R"({"tenant":"acme","refresh_token":"nosuch"})"}},
+      {"ListRevocations", {kEdgeOnly}},
+  };
+  return *t;
+}
+
+// The vault's IdentityProviderService: IdP settings for admins, the sign-in steps and token
+// signing for the edge.
+const std::map<std::string, Row>& IdpTable() {
+  static const auto* t = new std::map<std::string, Row>{
+      {"PutIdpClient", {kAdminOnly, R"({"tenant":"acme","issuer":"https://login.acme.example","client_id":"b"})"}},
+      {"GetIdpClientInfo", {kAdminOnly}},
+      {"DeleteIdpClient", {kAdminOnly}},
+      {"TestIdpClient", {kAdminOnly}},
+      {"RotateTokenKey", {kAdminOnly}},
+      {"BeginIdpSignIn", {kEdgeOnly, R"({"tenant":"acme","redirect_uri":"https://edge.example/oauth/acme/callback"})"}},
+      {"CompleteIdpSignIn", {kEdgeOnly, R"({"state":"nosuch","code":"x"})"}},
+      {"SignAccessToken", {kEdgeOnly, R"({"tenant":"acme","issuer":"i","audience":"a","subject":"s","client_id":"c"})"}},
+      {"GetTokenKeys", {kEdgeOnly}},
   };
   return *t;
 }
@@ -226,6 +272,7 @@ class CallerTableTest : public ::testing::Test {
 
   void TearDown() override {
     if (governance_server_ != nullptr) governance_server_->Shutdown(std::chrono::system_clock::now());
+    if (idp_server_ != nullptr) idp_server_->Shutdown(std::chrono::system_clock::now());
     if (vault_server_ != nullptr) vault_server_->Shutdown(std::chrono::system_clock::now());
     if (executor_ != nullptr) executor_->Shutdown();
   }
@@ -266,6 +313,14 @@ class CallerTableTest : public ::testing::Test {
     vault_runner_ = std::make_unique<grpcutil::CallRunner>("vault", *executor_, registry_);
     vault_grpc_ = std::make_unique<vault::VaultGrpc>(*vault_logic_, *vault_runner_, *vault_callers_);
     vault_server_ = Serve(vault_grpc_.get(), &vault_address_);
+
+    idp_directory_ = std::make_unique<vault::TenantDirectory>(*vault_tenants_, RealClock::Get());
+    oidc_ = std::make_unique<vault::OidcClient>(http_, RealClock::Get());
+    idp_store_ = std::make_unique<vault::PgIdpStore>(pool());
+    idp_logic_ = std::make_unique<vault::IdpService>(*idp_store_, *envelope_, *idp_directory_, *oidc_,
+                                                     RealClock::Get(), registry_);
+    idp_grpc_ = std::make_unique<vault::IdpGrpc>(*idp_logic_, *vault_runner_, *vault_callers_);
+    idp_server_ = Serve(idp_grpc_.get(), &idp_address_);
   }
 
   void StartGovernance() {
@@ -473,6 +528,13 @@ class CallerTableTest : public ::testing::Test {
   std::unique_ptr<vault::VaultGrpc> vault_grpc_;
   std::unique_ptr<grpc::Server> vault_server_;
   std::string vault_address_;
+  std::unique_ptr<vault::TenantDirectory> idp_directory_;
+  std::unique_ptr<vault::OidcClient> oidc_;
+  std::unique_ptr<vault::PgIdpStore> idp_store_;
+  std::unique_ptr<vault::IdpService> idp_logic_;
+  std::unique_ptr<vault::IdpGrpc> idp_grpc_;
+  std::unique_ptr<grpc::Server> idp_server_;
+  std::string idp_address_;
 
   std::unique_ptr<governance::PgGovernanceStore> governance_store_;
   std::unique_ptr<tenant::GrpcTenantClient> governance_tenants_;
@@ -497,6 +559,17 @@ TEST_F(CallerTableTest, TenantService) {
 TEST_F(CallerTableTest, VaultService) {
   auto wrong = Check(vpb::VaultService::service_full_name(), VaultTable(),
                      grpc::CreateChannel(vault_address_, grpc::InsecureChannelCredentials()));
+  EXPECT_TRUE(wrong.empty()) << absl::StrJoin(wrong, "\n");
+}
+
+TEST_F(CallerTableTest, SignInService) {
+  auto wrong = Check(tpb::SignInService::service_full_name(), SignInTable(), tenant_channel_);
+  EXPECT_TRUE(wrong.empty()) << absl::StrJoin(wrong, "\n");
+}
+
+TEST_F(CallerTableTest, IdentityProviderService) {
+  auto wrong = Check(vpb::IdentityProviderService::service_full_name(), IdpTable(),
+                     grpc::CreateChannel(idp_address_, grpc::InsecureChannelCredentials()));
   EXPECT_TRUE(wrong.empty()) << absl::StrJoin(wrong, "\n");
 }
 
