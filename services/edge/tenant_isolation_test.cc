@@ -112,7 +112,7 @@ class TenantIsolationTest : public ::testing::Test {
         endpoint_(Options(), directory_, policy_, credentials_, upstream_, audit_, sessions_,
                   RealClock::Get(), stats_),
         executor_(kWorkers, 2000),
-        hub_(policy_, executor_),
+        hub_(policy_, directory_, sessions_, executor_, RealClock::Get()),
         server_(http::HttpServerOptions{"127.0.0.1", 0, 2, 64 * 1024}) {
     for (int i = 0; i < 4; ++i) AddUser("alpha", "t-a", i);
     AddUser("bravo", "t-b", 0);
