@@ -521,6 +521,11 @@ TEST_F(ExecutorTest, RateLimitWithALongResetIsAnsweredAtOnceWithRetryAdvice) {
 }
 
 TEST_F(ExecutorTest, RepeatedServerErrorsStopAtTheWaitBudgetWithRetryAdvice) {
+  // Waits are jittered within [b/2, b] for b = 50, 100, 200 ms: the first two always fit in
+  // 150 ms and the third never does, so the budget, not the retry count, ends the call.
+  ExecutorOptions options = options_;
+  options.max_retry_wait = absl::Milliseconds(150);
+  Reconfigure(options);
   pagerduty_sim::Faults faults;
   faults.server_errors = 100;
   faults.server_error_status = 503;

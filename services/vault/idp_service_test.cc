@@ -384,7 +384,8 @@ TEST_F(IdpServiceTest, SigningKeyIsCreatedOnceAndSealed) {
                               stored->front().private_key_sealed)
                   .ok());
   // A second replica (another service over the same store) uses the same key.
-  IdpService other(store_, *envelope_, directory_, *oidc_, clock_, *new metrics::Registry());
+  metrics::Registry other_registry;
+  IdpService other(store_, *envelope_, directory_, *oidc_, clock_, other_registry);
   auto t = other.SignAccessToken(edge_, "acme", TokenFor("u"));
   ASSERT_TRUE(t.ok());
   auto keys = svc_->GetTokenKeys(edge_, "acme");
