@@ -16,7 +16,7 @@ import { env, mcpUrl, rememberSecret, setUpSignInTenant } from './lib.mjs';
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const artifacts = env.BASTION_E2E_ARTIFACTS || `${env.BASTION_E2E_STATE || '/tmp'}/artifacts`;
 
-test('a person signs an MCP client in with a real browser', { skip: !chromium && 'chromium is not installed' }, async () => {
+test('a person signs an MCP client in with a real browser', { skip: !chromium && 'chromium is not installed', timeout: 120000 }, async () => {
   // The client's loopback redirect (RFC 8252): where the browser lands with the code.
   let resolveCode;
   const codeArrived = new Promise((r) => { resolveCode = r; });
@@ -81,7 +81,12 @@ test('a person signs an MCP client in with a real browser', { skip: !chromium &&
     assert.deepEqual(violations, []);
 
     await page.click('button[value=approve]');
-    const landed = await codeArrived;
+    const landed = await Promise.race([
+      codeArrived,
+      new Promise((_, reject) => {
+        setTimeout(() => reject(new Error('the browser never reached the client\'s redirect')), 30000).unref();
+      }),
+    ]);
     assert.ok(landed.searchParams.get('code'));
     await transport.finishAuth(landed.searchParams.get('code'));
     const t2 = new StreamableHTTPClientTransport(mcpUrl('signin-c'), { authProvider: provider });

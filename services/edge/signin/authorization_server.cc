@@ -471,6 +471,7 @@ http::Response AuthorizationServer::Callback(const std::string& tenant, const ht
   }
   page.client_name = prompt->client().client_name();
   page.client_host = HostOf(prompt->redirect_uri());
+  page.redirect_uri = prompt->redirect_uri();
   page.tenant = prompt->tenant_slug();
   page.server = prompt->server();
   page.user_email = prompt->user().email();

@@ -1,5 +1,8 @@
 #include "services/edge/signin/pages.h"
 
+#include <string_view>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace bastion::edge {
@@ -12,14 +15,36 @@ constexpr absl::string_view kStyle =
     "button{font-size:1em;padding:.7em 1.4em;border-radius:.3em;border:1px solid #555;cursor:pointer}"
     "button.primary{background:#116b39;color:#fff;border-color:#0d5a2f}code{word-break:break-all}";
 
-http::Response Html(int status, absl::string_view title, absl::string_view body) {
+// Where a form on the page may send the browser: Bastion itself, plus (for the consent form,
+// whose answer redirects to the client) the origin of the client's redirect URI, since browsers
+// apply form-action to the redirects that follow a submission too.
+std::string FormTargets(absl::string_view redirect_uri) {
+  std::string targets = "'self'";
+  const size_t scheme_end = redirect_uri.find(':');
+  if (redirect_uri.empty() || scheme_end == absl::string_view::npos) return targets;
+  std::string origin;
+  if (redirect_uri.substr(scheme_end, 3) == "://") {
+    const size_t path = redirect_uri.find_first_of("/?#", scheme_end + 3);
+    origin = std::string(redirect_uri.substr(0, path));
+  } else {
+    origin = std::string(redirect_uri.substr(0, scheme_end + 1));  // a private-use scheme, e.g. cursor:
+  }
+  // Only characters a URL origin can hold: nothing that could end the header or the directive.
+  for (char c : origin) {
+    if (!absl::ascii_isalnum(c) && std::string_view(":/.-_[]+").find(c) == std::string_view::npos) return targets;
+  }
+  return absl::StrCat(targets, " ", origin);
+}
+
+http::Response Html(int status, absl::string_view title, absl::string_view body,
+                    absl::string_view form_targets = "'self'") {
   http::Response r;
   r.status = status;
   r.headers = {{"Content-Type", "text/html; charset=utf-8"},
                {"Cache-Control", "no-store"},
                {"Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
-                "base-uri 'none'"},
+                absl::StrCat("default-src 'none'; style-src 'unsafe-inline'; form-action ", form_targets,
+                             "; frame-ancestors 'none'; base-uri 'none'")},
                {"X-Frame-Options", "DENY"},
                {"Referrer-Policy", "no-referrer"}};
   r.body = absl::StrCat("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -73,7 +98,7 @@ http::Response RenderConsent(const ConsentPage& page) {
       "<form method=\"post\" action=\"", HtmlEscape(page.form_action), "\">", hidden,
       "<div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>"
       "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>");
-  return Html(200, absl::StrCat("Allow ", page.client_name, "?"), body);
+  return Html(200, absl::StrCat("Allow ", page.client_name, "?"), body, FormTargets(page.redirect_uri));
 }
 
 http::Response RenderError(int status, absl::string_view what, absl::string_view next) {

@@ -17,6 +17,7 @@ std::string HtmlEscape(absl::string_view text);
 struct ConsentPage {
   std::string client_name;
   std::string client_host;  // where the client will receive the grant (redirect URI's host)
+  std::string redirect_uri;  // the answer's destination: the page lets its form lead there
   std::string tenant;
   std::string server;
   std::string user_email;

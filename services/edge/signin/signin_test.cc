@@ -14,6 +14,7 @@
 #include "services/edge/signin/access_tokens.h"
 #include "services/edge/signin/authorization_server.h"
 #include "services/edge/signin/client_metadata.h"
+#include "services/edge/signin/pages.h"
 #include "services/edge/mcp_endpoint.h"
 #include "services/edge/testing/fakes.h"
 
@@ -628,6 +629,23 @@ TEST_F(McpSignInTest, AccessTokenWorksOnItsUrlOnlyAndStaticTokensStillWork) {
                                 R"(error="invalid_token")"));
   clock_.Advance(absl::Minutes(10));
   EXPECT_EQ(Initialize(Token(absl::Minutes(5)).substr(0, 20) + "x.y.z").status, 401);
+}
+
+TEST(SignInPagesTest, ConsentFormMayLeadToTheClientsRedirectAndNowhereElse) {
+  auto csp = [](const std::string& redirect) {
+    ConsentPage page;
+    page.client_name = "C";
+    page.redirect_uri = redirect;
+    http::Response r = RenderConsent(page);
+    return std::string(http::FindHeader(r.headers, "Content-Security-Policy").value_or(""));
+  };
+  // Browsers apply form-action to the redirect after the submission: the client's origin is let in.
+  EXPECT_TRUE(absl::StrContains(csp("http://127.0.0.1:5000/callback?x=1"), "form-action 'self' http://127.0.0.1:5000;"));
+  EXPECT_TRUE(absl::StrContains(csp("https://claude.ai/api/mcp/auth_callback"), "form-action 'self' https://claude.ai;"));
+  // Anything that could break out of the directive is left out.
+  EXPECT_TRUE(absl::StrContains(csp("https://a.example;script-src *"), "form-action 'self';"));
+  EXPECT_TRUE(absl::StrContains(csp("https://a.example/\r\nX: y"), "form-action 'self' https://a.example;"));
+  EXPECT_TRUE(absl::StrContains(csp(""), "form-action 'self';"));
 }
 
 }  // namespace
