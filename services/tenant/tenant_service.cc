@@ -304,7 +304,8 @@ absl::StatusOr<User> TenantService::CreateUser(const Caller& caller, const std::
 
 absl::StatusOr<User> TenantService::GetUser(const Caller& caller, const std::string& tenant,
                                             const std::string& user) {
-  RETURN_IF_ERROR(ServiceMayRead(caller, {"vault", "governance"}));
+  // The edge reads the current groups and status of users who signed in with an access token.
+  RETURN_IF_ERROR(ServiceMayRead(caller, {"vault", "governance", "edge"}));
   Tenant t;
   if (caller.kind == Caller::Kind::kService) {
     ASSIGN_OR_RETURN(t, ResolveTenant(tenant));

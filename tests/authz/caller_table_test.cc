@@ -120,7 +120,7 @@ const std::map<std::string, Row>& TenantTable() {
       {"EnableCatalogEntry", {kOperatorOnly, R"({"tenant":"acme","key":"pagerduty"})"}},
       {"DisableCatalogEntry", {kOperatorOnly, R"({"tenant":"acme","key":"nosuch"})"}},
       {"CreateUser", {kAdminOnly, R"({"tenant":"acme","email":"new-$N@acme.com"})"}},
-      {"GetUser", {"UUPAAAANPUU", R"({"tenant":"acme","user":"ana@acme.com"})"}},
+      {"GetUser", {"UUAAAAANPUU", R"({"tenant":"acme","user":"ana@acme.com"})"}},  // edge: signed-in users
       {"ListUsers", {kAdminOnly}},
       {"DisableUser", {kAdminOnly, R"({"tenant":"acme","user":"nobody@acme.com"})"}},
       {"CreateGroup", {kAdminOnly, R"({"tenant":"acme","name":"g-$N"})"}},
