@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -32,6 +33,7 @@ namespace {
 
 using namespace bastion;
 
+constexpr char kSecretValue[] = "fuzz-secret-y7Qw";
 constexpr char kSecret[] = "Token token=fuzz-secret-y7Qw";
 constexpr int kMaxExchanges = 5000;
 
@@ -105,8 +107,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pagerduty::Credential credential{kSecret, "ana@acme.com", "us"};
   pagerduty::Outcome outcome = executor.Run(example->tool, example->arguments, credential);
 
+  // The credential leaked into what the model sees, unless PagerDuty's scripted answers carried
+  // the same text themselves (then it is upstream data passed on, not a leak).
+  const absl::string_view input(reinterpret_cast<const char*>(data), size);
   const std::string seen = outcome.message + boost::json::serialize(outcome.result);
-  if (seen.find("fuzz-secret") != std::string::npos) __builtin_trap();  // the credential leaked
+  if (seen.find(kSecretValue) != std::string::npos && !absl::StrContains(input, kSecretValue)) {
+    __builtin_trap();
+  }
   if (clock.Now() - absl::FromUnixSeconds(1767225600) > options.total_budget + options.max_backoff) {
     __builtin_trap();  // waited past the call's time budget
   }
