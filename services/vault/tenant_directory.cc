@@ -50,4 +50,9 @@ absl::StatusOr<TenantRef> TenantDirectory::AdminTenant(const auth::Caller& calle
   return TenantRef{caller.tenant_id, caller.tenant_slug};
 }
 
+void TenantDirectory::Forget() {
+  absl::MutexLock lock(&mu_);
+  cache_.clear();
+}
+
 }  // namespace bastion::vault

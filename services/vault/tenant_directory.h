@@ -34,6 +34,8 @@ class TenantDirectory {
   // anything else is looked at; a tenant user naming another tenant gets the NotFound an
   // unknown tenant gets.
   absl::StatusOr<TenantRef> AdminTenant(const auth::Caller& caller, const std::string& ref);
+  // Drops every cached resolution (after a tenant is deleted its slug may name a new tenant).
+  void Forget();
 
  private:
   tenant::TenantClient& tenants_;

@@ -157,44 +157,8 @@ VaultService::VaultService(VaultStore& store, Envelope& envelope, tenant::Tenant
       clock_(clock),
       options_(std::move(options)),
       oauth_(http, options_.token_url, options_.http_timeout),
-      stats_(registry) {}
-
-absl::StatusOr<VaultService::TenantInfo> VaultService::ResolveTenant(const std::string& ref) {
-  if (ref.empty()) return absl::InvalidArgumentError("tenant must name a tenant id or slug");
-  const absl::Time now = clock_.Now();
-  {
-    absl::MutexLock lock(&tenants_mu_);
-    auto it = tenant_cache_.find(ref);
-    if (it != tenant_cache_.end() && it->second.second > now) return it->second.first;
-  }
-  auto t = tenants_.GetTenant(ref);
-  if (t.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(absl::StrCat("tenant '", ref, "' not found"));
-  }
-  if (!t.ok()) {
-    log::Warn("cannot resolve a tenant through the tenant service", {{"error", t.status().message()}});
-    return absl::UnavailableError("cannot reach the tenant service right now; retry");
-  }
-  TenantInfo info{t->id(), t->slug()};
-  absl::MutexLock lock(&tenants_mu_);
-  if (tenant_cache_.size() > 10000) tenant_cache_.clear();
-  tenant_cache_[ref] = {info, now + options_.tenant_cache_ttl};
-  return info;
-}
-
-absl::StatusOr<VaultService::TenantInfo> VaultService::AdminTenant(const Caller& caller,
-                                                                   const std::string& ref) {
-  RETURN_IF_ERROR(NoServiceOnAdminApi(caller));
-  if (caller.kind != Caller::Kind::kOperator) {
-    // A tenant user names their own tenant; any other gets the words an unknown tenant gets.
-    if (ref != caller.tenant_id && ref != caller.tenant_slug) {
-      return absl::NotFoundError(absl::StrCat("tenant '", ref, "' not found"));
-    }
-    RETURN_IF_ERROR(auth::RequireTenantAdmin(caller, caller.tenant_id, ref));
-    return TenantInfo{caller.tenant_id, caller.tenant_slug};
-  }
-  return ResolveTenant(ref);
-}
+      stats_(registry),
+      directory_(tenants, clock, options_.tenant_cache_ttl) {}
 
 absl::StatusOr<Credential> VaultService::FindCredential(const TenantInfo& t,
                                                         const std::string& server) {
@@ -262,7 +226,7 @@ absl::StatusOr<Credential> VaultService::PutApiKeyCredential(const Caller& calle
                                                              const std::string& api_key,
                                                              const std::string& actor_email,
                                                              Access access, Region region) {
-  ASSIGN_OR_RETURN(TenantInfo t, AdminTenant(caller, tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.AdminTenant(caller, tenant));
   RETURN_IF_ERROR(ValidateServerName(server));
   RETURN_IF_ERROR(ValidateSecret(api_key, "api_key"));
   RETURN_IF_ERROR(ValidateEmail(actor_email));
@@ -286,7 +250,7 @@ absl::StatusOr<Credential> VaultService::PutOAuthApp(const Caller& caller, const
                                                      const std::string& client_secret,
                                                      const std::vector<std::string>& scopes,
                                                      OAuthFlavor flavor, Region region) {
-  ASSIGN_OR_RETURN(TenantInfo t, AdminTenant(caller, tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.AdminTenant(caller, tenant));
   RETURN_IF_ERROR(ValidateServerName(server));
   if (client_id.empty() || client_id.size() > 256 || HasSpaceOrControl(client_id)) {
     return absl::InvalidArgumentError(
@@ -316,9 +280,9 @@ absl::StatusOr<Credential> VaultService::GetCredentialInfo(const Caller& caller,
                                                            const std::string& server) {
   TenantInfo t;
   if (caller.is_service("governance")) {
-    ASSIGN_OR_RETURN(t, ResolveTenant(tenant));
+    ASSIGN_OR_RETURN(t, directory_.Resolve(tenant));
   } else {
-    ASSIGN_OR_RETURN(t, AdminTenant(caller, tenant));
+    ASSIGN_OR_RETURN(t, directory_.AdminTenant(caller, tenant));
   }
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
   return WithoutSecret(std::move(c));
@@ -328,7 +292,7 @@ absl::StatusOr<Credential> VaultService::RotateSecret(const Caller& caller,
                                                       const std::string& tenant,
                                                       const std::string& server, AuthMode mode,
                                                       const std::string& secret) {
-  ASSIGN_OR_RETURN(TenantInfo t, AdminTenant(caller, tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.AdminTenant(caller, tenant));
   RETURN_IF_ERROR(ValidateSecret(secret, SecretField(mode)));
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
   if (c.mode != mode) {
@@ -367,7 +331,7 @@ absl::StatusOr<Credential> VaultService::RotateOAuthClientSecret(const Caller& c
 
 absl::StatusOr<int> VaultService::DeleteCredential(const Caller& caller, const std::string& tenant,
                                                    const std::string& server) {
-  ASSIGN_OR_RETURN(TenantInfo t, AdminTenant(caller, tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.AdminTenant(caller, tenant));
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
   auto grants = store_.DeleteCredential(t.id, c.id);
   if (grants.status().code() == absl::StatusCode::kNotFound) {
@@ -387,7 +351,7 @@ absl::StatusOr<UpstreamCredential> VaultService::GetUpstreamCredential(const Cal
                                                                        const std::string& server,
                                                                        const std::string& user) {
   RETURN_IF_ERROR(RequireService(caller, "edge", "fetch upstream credentials"));
-  ASSIGN_OR_RETURN(TenantInfo t, ResolveTenant(tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.Resolve(tenant));
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
   auto up = UpstreamFor(t, c, user);
   const char* outcome = up.ok() ? "ok"
@@ -512,7 +476,7 @@ absl::StatusOr<StartedAuthorization> VaultService::BeginUserAuthorization(
     const std::string& user) {
   TenantInfo t;
   if (caller.is_service("edge")) {
-    ASSIGN_OR_RETURN(t, ResolveTenant(tenant));
+    ASSIGN_OR_RETURN(t, directory_.Resolve(tenant));
   } else {
     RETURN_IF_ERROR(NoServiceOnAdminApi(caller));
     if (caller.kind == Caller::Kind::kOperator) {
@@ -642,7 +606,7 @@ absl::StatusOr<CompletedAuthorization> VaultService::CompleteUserAuthorization(
             {{"tenant_id", g.tenant_id}, {"server", c->server}, {"user_id", g.user_id}});
   CompletedAuthorization out;
   out.grant = WithoutTokens(std::move(stored));
-  auto t = ResolveTenant(s.tenant_id);
+  auto t = directory_.Resolve(s.tenant_id);
   if (t.ok()) out.tenant_slug = t->slug;
   return out;
 }
@@ -661,7 +625,7 @@ absl::StatusOr<std::vector<UserGrant>> VaultService::ListUserGrants(const Caller
     t = TenantInfo{caller.tenant_id, caller.tenant_slug};
     only_user = caller.user_id;  // members see their own grants only
   } else {
-    ASSIGN_OR_RETURN(t, AdminTenant(caller, tenant));
+    ASSIGN_OR_RETURN(t, directory_.AdminTenant(caller, tenant));
   }
   std::string credential_id;
   if (!server.empty()) {
@@ -691,7 +655,7 @@ absl::StatusOr<UserGrant> VaultService::RevokeUserGrant(const Caller& caller,
     }
     t = TenantInfo{caller.tenant_id, caller.tenant_slug};
   } else {
-    ASSIGN_OR_RETURN(t, AdminTenant(caller, tenant));
+    ASSIGN_OR_RETURN(t, directory_.AdminTenant(caller, tenant));
   }
   if (user.empty()) return absl::InvalidArgumentError("user must name a user id or email");
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
@@ -716,7 +680,7 @@ absl::StatusOr<Verification> VaultService::VerifyCredential(const Caller& caller
                                                             const std::string& tenant,
                                                             const std::string& server,
                                                             const std::string& user) {
-  ASSIGN_OR_RETURN(TenantInfo t, AdminTenant(caller, tenant));
+  ASSIGN_OR_RETURN(TenantInfo t, directory_.AdminTenant(caller, tenant));
   ASSIGN_OR_RETURN(Credential c, FindCredential(t, server));
   if (c.mode == AuthMode::kOAuth && user.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -795,8 +759,7 @@ absl::StatusOr<std::pair<int, bool>> VaultService::DeleteTenantSecrets(const Cal
   envelope_.Forget(t->id());
   {
     // The slug may name a new tenant later: forget what it resolved to.
-    absl::MutexLock lock(&tenants_mu_);
-    tenant_cache_.clear();
+    directory_.Forget();
   }
   log::Info("destroyed a tenant's secrets and data key",
             {{"tenant_id", t->id()},

@@ -21,6 +21,7 @@
 #include "services/vault/envelope.h"
 #include "services/vault/oauth.h"
 #include "services/vault/single_flight.h"
+#include "services/vault/tenant_directory.h"
 #include "services/vault/vault_store.h"
 #include "services/vault/vault_types.h"
 
@@ -146,10 +147,7 @@ class VaultService {
                                                            const std::string& tenant);
 
  private:
-  struct TenantInfo {
-    std::string id;
-    std::string slug;
-  };
+  using TenantInfo = TenantRef;
   struct Stats {
     explicit Stats(metrics::Registry& registry);
     metrics::Family<metrics::Counter>& upstream;
@@ -159,9 +157,6 @@ class VaultService {
     metrics::Family<metrics::Counter>& kek_rotations;
   };
 
-  absl::StatusOr<TenantInfo> ResolveTenant(const std::string& ref);
-  // The tenant if the caller may administer it (see auth::RequireTenantAdmin).
-  absl::StatusOr<TenantInfo> AdminTenant(const auth::Caller& caller, const std::string& ref);
   absl::StatusOr<Credential> FindCredential(const TenantInfo& t, const std::string& server);
   absl::StatusOr<tenant::v1::User> ResolveUser(const TenantInfo& t, const std::string& user);
   // Seals `secret` into c.secret_sealed and writes the credential (insert or update).
@@ -186,10 +181,8 @@ class VaultService {
   OAuthClient oauth_;
   Stats stats_;
   SingleFlight<absl::StatusOr<UserGrant>> refreshes_;
-  absl::Mutex tenants_mu_;
-  // tenant ref (id or slug) -> (tenant, expiry)
-  absl::flat_hash_map<std::string, std::pair<TenantInfo, absl::Time>> tenant_cache_
-      ABSL_GUARDED_BY(tenants_mu_);
+  // Tenant refs resolved and cached, and the admin rule of the admin RPCs.
+  TenantDirectory directory_;
 };
 
 // Validation shared with bastionctl: a clear message for each rule, never naming a secret.
