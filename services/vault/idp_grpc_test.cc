@@ -15,95 +15,39 @@
 #include "services/vault/pg_vault_store.h"
 #include "services/vault/testing/browser.h"
 #include "services/vault/testing/fake_idp.h"
+#include "services/vault/testing/grpc_fixture.h"
 #include "services/vault/testing/log_capture.h"
 #include "services/vault/vault_migrations.h"
 
 namespace bastion::vault {
 namespace {
 
-constexpr char kOperatorToken[] = "op-secret-token";
-constexpr char kEdgeToken[] = "edge-service-token";
-constexpr char kGovernanceToken[] = "governance-service-token";
-constexpr char kAcmeAdminToken[] = "bst_acme_admin";
-constexpr char kGlobexAdminToken[] = "bst_globex_admin";
-constexpr char kAnaToken[] = "bst_ana";
 constexpr char kClientSecret[] = "the-acme-idp-client-secret";
 constexpr char kCallback[] = "http://127.0.0.1:8080/oauth/acme/callback";
 
-class IdpGrpcTest : public ::testing::Test {
+class IdpGrpcTest : public VaultGrpcFixture {
  protected:
   void SetUp() override {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "vault", migrations::vault_migrations()).ok());
-    vault_store_ = std::make_unique<PgVaultStore>(*pool_);
+    ASSERT_NO_FATAL_FAILURE(StartBase());
     store_ = std::make_unique<PgIdpStore>(*pool_);
-    auto ring = Keyring::Parse("1 " + crypto::Base64Encode(std::string(32, 'k')), "test");
-    ASSERT_TRUE(ring.ok());
-    keys_ = KeyringSource::Fixed(*std::move(ring));
-    envelope_ = std::make_unique<Envelope>(*keys_, *vault_store_, RealClock::Get());
-
     ASSERT_TRUE(idp_.Start().ok());
     idp_.SetClient("bastion-acme", kClientSecret);
-    acme_ = tenants_.AddTenant("acme");
-    const std::string globex = tenants_.AddTenant("globex");
-    tenants_.AddUser(acme_, "boss@acme.com", true, kAcmeAdminToken);
-    tenants_.AddUser(globex, "boss@globex.com", true, kGlobexAdminToken);
-    tenants_.AddUser(acme_, "ana@acme.com", false, kAnaToken);
-
     OidcOptions oo;
     oo.allow_http_loopback = true;
     oidc_ = std::make_unique<OidcClient>(http_, RealClock::Get(), oo);
     directory_ = std::make_unique<TenantDirectory>(tenants_, RealClock::Get());
     logic_ = std::make_unique<IdpService>(*store_, *envelope_, *directory_, *oidc_,
                                           RealClock::Get(), registry_);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("edge", kEdgeToken);
-    ids.Add("governance", kGovernanceToken);
-    callers_ = std::make_unique<auth::CallerResolver>(
-        kOperatorToken, ids, [this](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {
-          auto id = tenants_.Authenticate(token);
-          if (!id.ok()) return id.status();
-          return auth::TokenIdentity{id->tenant_id(), id->tenant_slug(), id->user_id(), id->email(),
-                                     id->role() == tenant::v1::ROLE_ADMIN};
-        });
-    executor_ = std::make_unique<Executor>(4, 100);
-    runner_ = std::make_unique<grpcutil::CallRunner>("vault", *executor_, registry_);
     service_ = std::make_unique<IdpGrpc>(*logic_, *runner_, *callers_);
-    grpc::ServerBuilder b;
-    int port = 0;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterService(service_.get());
-    server_ = b.BuildAndStart();
-    ASSERT_NE(port, 0);
-    stub_ = idppb::IdentityProviderService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = idppb::IdentityProviderService::NewStub(Serve(*service_));
   }
 
   void TearDown() override {
-    server_->Shutdown();
-    executor_->Shutdown();
+    StopBase();
     std::vector<std::string> secrets = {kClientSecret, kOperatorToken, kEdgeToken, kGovernanceToken,
                                         kAcmeAdminToken, kGlobexAdminToken, kAnaToken};
     for (const auto& s : seen_) secrets.push_back(s);
     logs_.ExpectNoneOf(secrets);
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!bearer.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
-  }
-
-  std::unique_ptr<grpc::ClientContext> AsService(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    grpcutil::PrepareClientContext(*ctx, token, absl::Seconds(10));
-    return ctx;
   }
 
   grpc::Status Put(grpc::ClientContext* ctx, idppb::IdpClientInfo* info) {
@@ -132,27 +76,14 @@ class IdpGrpcTest : public ::testing::Test {
     return codes;
   }
 
-  LogCapture logs_;
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<PgVaultStore> vault_store_;
   std::unique_ptr<PgIdpStore> store_;
-  std::unique_ptr<KeyringSource> keys_;
-  std::unique_ptr<Envelope> envelope_;
   FakeIdp idp_{RealClock::Get()};
-  tenant::FakeTenantClient tenants_;
   http::CurlHttpClient http_;
   std::unique_ptr<OidcClient> oidc_;
   std::unique_ptr<TenantDirectory> directory_;
-  metrics::Registry registry_;
   std::unique_ptr<IdpService> logic_;
-  std::unique_ptr<auth::CallerResolver> callers_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<grpcutil::CallRunner> runner_;
   std::unique_ptr<IdpGrpc> service_;
-  std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<idppb::IdentityProviderService::Stub> stub_;
-  std::string acme_;
   std::vector<std::string> seen_;
 };
 

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "services/vault/pg_vault_store.h"
 #include "services/vault/testing/browser.h"
+#include "services/vault/testing/grpc_fixture.h"
 #include "services/tenant/client/testing/fake_tenant_client.h"
 #include "services/vault/testing/log_capture.h"
 #include "services/vault/vault_migrations.h"
@@ -19,87 +20,30 @@
 namespace bastion::vault {
 namespace {
 
-constexpr char kOperatorToken[] = "op-secret-token";
-constexpr char kEdgeToken[] = "edge-service-token";
-constexpr char kGovernanceToken[] = "governance-service-token";
-constexpr char kAcmeAdminToken[] = "bst_acme_admin";
-constexpr char kGlobexAdminToken[] = "bst_globex_admin";
-constexpr char kAnaToken[] = "bst_ana";
 constexpr char kApiKey[] = "u+TheAcmeRestApiKeyX1";
 constexpr char kClientSecret[] = "the-acme-oauth-client-secret";
 
-class VaultGrpcTest : public ::testing::Test {
+class VaultGrpcTest : public VaultGrpcFixture {
  protected:
   void SetUp() override {
-    auto db = pg::CreateTestDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<pg::TestDatabase>(*std::move(db));
-    pg::PoolOptions o;
-    o.url = db_->url();
-    pool_ = std::make_unique<pg::Pool>(o);
-    ASSERT_TRUE(pg::Migrate(*pool_, "vault", migrations::vault_migrations()).ok());
-    store_ = std::make_unique<PgVaultStore>(*pool_);
-    auto ring = Keyring::Parse("1 " + crypto::Base64Encode(std::string(32, 'k')), "test");
-    ASSERT_TRUE(ring.ok());
-    keys_ = KeyringSource::Fixed(*std::move(ring));
-    envelope_ = std::make_unique<Envelope>(*keys_, *store_, RealClock::Get());
-
+    ASSERT_NO_FATAL_FAILURE(StartBase());
     ASSERT_TRUE(sim_.Start().ok());
-    acme_ = tenants_.AddTenant("acme");
-    const std::string globex = tenants_.AddTenant("globex");
-    tenants_.AddUser(acme_, "boss@acme.com", true, kAcmeAdminToken);
-    tenants_.AddUser(globex, "boss@globex.com", true, kGlobexAdminToken);
-    ana_ = tenants_.AddUser(acme_, "ana@acme.com", false, kAnaToken);
-
     VaultOptions options;
     options.authorize_url = sim_.base_url() + "/oauth/authorize";
     options.token_url = sim_.base_url() + "/oauth/token";
     options.redirect_url = "https://edge.example.com/oauth/callback";
     options.api_url_us = sim_.base_url();
-    logic_ = std::make_unique<VaultService>(*store_, *envelope_, tenants_, http_, RealClock::Get(),
+    logic_ = std::make_unique<VaultService>(*vault_store_, *envelope_, tenants_, http_, RealClock::Get(),
                                             registry_, options);
-    grpcutil::ServiceIdentities ids;
-    ids.Add("edge", kEdgeToken);
-    ids.Add("governance", kGovernanceToken);
-    callers_ = std::make_unique<auth::CallerResolver>(
-        kOperatorToken, ids, [this](const std::string& token) -> absl::StatusOr<auth::TokenIdentity> {
-          auto id = tenants_.Authenticate(token);
-          if (!id.ok()) return id.status();
-          return auth::TokenIdentity{id->tenant_id(), id->tenant_slug(), id->user_id(), id->email(),
-                                     id->role() == tenant::v1::ROLE_ADMIN};
-        });
-    executor_ = std::make_unique<Executor>(4, 100);
-    runner_ = std::make_unique<grpcutil::CallRunner>("vault", *executor_, registry_);
     service_ = std::make_unique<VaultGrpc>(*logic_, *runner_, *callers_);
-    grpc::ServerBuilder b;
-    int port = 0;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterService(service_.get());
-    server_ = b.BuildAndStart();
-    ASSERT_NE(port, 0);
-    stub_ = pb::VaultService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = pb::VaultService::NewStub(Serve(*service_));
   }
 
   void TearDown() override {
-    server_->Shutdown();
-    executor_->Shutdown();
+    StopBase();
     // Every token the simulator mints starts with one of these prefixes.
     logs_.ExpectNoneOf({kApiKey, kClientSecret, kOperatorToken, kEdgeToken, kGovernanceToken,
                         kAcmeAdminToken, kGlobexAdminToken, kAnaToken, "pdus+_", "pdre+_"});
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!bearer.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
-  }
-
-  std::unique_ptr<grpc::ClientContext> AsService(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    grpcutil::PrepareClientContext(*ctx, token, absl::Seconds(10));
-    return ctx;
   }
 
   void PutApiKey() {
@@ -125,29 +69,15 @@ class VaultGrpcTest : public ::testing::Test {
     return stub_->GetUpstreamCredential(ctx, req, out);
   }
 
-  LogCapture logs_;  // first in, last out: sees everything the others log
-  std::unique_ptr<pg::TestDatabase> db_;
-  std::unique_ptr<pg::Pool> pool_;
-  std::unique_ptr<PgVaultStore> store_;
-  std::unique_ptr<KeyringSource> keys_;
-  std::unique_ptr<Envelope> envelope_;
   pagerduty_sim::Simulator sim_{[] {
     pagerduty_sim::SimulatorOptions o;
     o.oauth_clients = {{"client-1", kClientSecret}};
     return o;
   }()};
   http::CurlHttpClient http_;
-  tenant::FakeTenantClient tenants_;
-  metrics::Registry registry_;
   std::unique_ptr<VaultService> logic_;
-  std::unique_ptr<auth::CallerResolver> callers_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<grpcutil::CallRunner> runner_;
   std::unique_ptr<VaultGrpc> service_;
-  std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<pb::VaultService::Stub> stub_;
-  std::string acme_;
-  tenant::v1::User ana_;
 };
 
 TEST_F(VaultGrpcTest, OnlyTheEdgesIdentityGetsTheUpstreamCredential) {
